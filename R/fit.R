@@ -1,0 +1,308 @@
+# Fitting: cmoe() (formula interface), cmoe_control() and the workhorse
+# cmoe_fit() on plain matrices that rate studies call directly.
+
+#' Control the fitting of a contaminated mixture of experts
+#'
+#' @param tol Relative tolerance: a fit has converged when one iteration
+#'   changes the log-likelihood \eqn{\ell} by at most `tol * (abs(l) + 1)`.
+#' @param maxit Maximum number of iterations (EM iterations or Newton steps).
+#' @param inner_maxit Maximum number of inner Newton / Gauss-Newton steps for
+#'   the gate and for each prompt mean within one M-step of EM.
+#' @param nu_floor Floor on each prompt variance, relative to the variance of
+#'   the response: \eqn{\nu \ge} `nu_floor * var(y)`. A fit that ends on the
+#'   floor is flagged with a warning (the likelihood is unbounded as a prompt
+#'   collapses onto a point).
+#' @return A list of class `cmoe_control`.
+#' @examples
+#' cmoe_control(tol = 1e-8, maxit = 200)
+#' @export
+cmoe_control <- function(tol = 1e-10, maxit = 5000L, inner_maxit = 50L, nu_floor = 1e-8) {
+  check_number(tol, "tol", lower = 0, upper = 1, strict_lower = TRUE)
+  check_number(maxit, "maxit", lower = 0, upper = 1e7, integer = TRUE)
+  check_number(inner_maxit, "inner_maxit", lower = 1, upper = 1e4, integer = TRUE)
+  check_number(nu_floor, "nu_floor", lower = 0, upper = 1, strict_lower = TRUE)
+  structure(list(tol = tol, maxit = as.integer(maxit), inner_maxit = as.integer(inner_maxit),
+                 nu_floor = nu_floor), class = "cmoe_control")
+}
+
+as_control <- function(control) {
+  if (inherits(control, "cmoe_control")) return(control)
+  if (!is.list(control) || is.null(names(control)) ||
+      !all(names(control) %in% names(formals(cmoe_control)))) {
+    abort_input(sprintf("`control` must be a `cmoe_control()` or a named list of its arguments (%s).",
+                        paste(names(formals(cmoe_control)), collapse = ", ")), call = NULL)
+  }
+  do.call(cmoe_control, control)
+}
+
+#' Fit a softmax-contaminated mixture of experts
+#'
+#' Maximum likelihood for the model
+#' \deqn{p(y \mid x) = \pi_0(x) f_0(y \mid x) + \sum_{k=1}^K \pi_k(x)
+#'   N(y \mid h(\eta_k^\top x), \nu_k),}
+#' where the pre-trained expert \eqn{f_0} is fixed and known and the softmax
+#' gate \eqn{\pi_k(x) = \exp(\beta_k^\top z + \tau_k) / (1 + \sum_l
+#' \exp(\beta_l^\top z + \tau_l))} takes the pre-trained expert as its
+#' reference class. With `K = 1` this is the model of Yan et al. (2025), with
+#' prompt probability \eqn{s(x) = \pi_1(x)}.
+#'
+#' @section Formula: `y ~ x1 + x2` uses the same covariates for the prompt
+#'   experts and the gate; `y ~ x1 + x2 | z1 + z2` gives the gate its own. The
+#'   expert design has an intercept unless the formula drops it (`- 1`); the
+#'   gate never gets an intercept column since \eqn{\tau} plays that part.
+#'   Factors are coded as in [stats::lm()].
+#'
+#' @section Methods: `"em"` alternates posterior responsibilities with an
+#'   M-step made of Newton steps for the gate (a weighted multinomial logistic
+#'   regression), Gauss-Newton steps for each \eqn{\eta_k} (exact weighted least
+#'   squares for the linear mean) and the closed-form \eqn{\nu_k}; each inner
+#'   step is backtracked so that the observed log-likelihood never decreases.
+#'   `"direct"` maximises the observed log-likelihood by Newton's method with
+#'   the analytic Hessian in \eqn{(\beta, \tau, \eta, \log\nu)}, a ridge when
+#'   the Hessian is not negative definite, and backtracking. Both stop on the
+#'   relative change of the log-likelihood (see [cmoe_control()]).
+#'
+#' @section Starting values: the automatic start computes, for every
+#'   observation, the probability that it comes from a broad Gaussian (the
+#'   marginal mean and variance of `y`) rather than from the pre-trained
+#'   expert, uses these as responsibilities (split by the quantiles of `y`
+#'   across prompts when `K > 1`), and runs one M-step from them. With
+#'   `nstart > 1`, further starts perturb the first one: \eqn{N(0, 1)} added to
+#'   the gate coefficients, \eqn{N(0, 0.5^2)} to the prompt coefficients (both
+#'   on the internal scale where every covariate column has unit root mean
+#'   square), and \eqn{\nu} multiplied by \eqn{\exp(N(0, 1))}. The fit with the
+#'   largest log-likelihood is kept; `fit$starts` records them all. Set a seed
+#'   for reproducible random starts.
+#'
+#' @section Standard errors: from the analytic observed information, the
+#'   negative Hessian of the log-likelihood at the estimate, in
+#'   \eqn{(\beta, \tau, \eta, \log\nu)}, with the delta method for \eqn{\nu}.
+#'   Covariates are scaled internally by their root mean square; all results
+#'   are reported on the user's scale.
+#'
+#' @param formula A formula `y ~ expert_terms` or `y ~ expert_terms | gate_terms`.
+#' @param data A data frame.
+#' @param pretrained The pre-trained expert: an [expert_spec()], or a fitted
+#'   `lm` or Gaussian `glm` (see [as_expert_spec()]).
+#' @param mean Mean function of the prompt experts (see [expert_spec()]).
+#' @param K Number of prompt experts.
+#' @param method `"em"` or `"direct"`.
+#' @param start Starting values: a list with `beta` (a matrix with one column
+#'   per prompt, or a vector when `K = 1`), `tau`, `eta` and `nu`, or a `cmoe`
+#'   fit; `NULL` for the automatic start.
+#' @param nstart Number of starts; the first is `start` (or the automatic one).
+#' @param control A [cmoe_control()] object or a list of its arguments.
+#' @param subset,na.action As in [stats::lm()].
+#' @return An object of class `cmoe`; see [summary.cmoe()] and the methods
+#'   listed there. Its components include `coefficients`, `params`, `vcov`,
+#'   `loglik`, `converged`, `iterations`, `relchange`, `loglik_path`,
+#'   `responsibilities` and `starts`.
+#' @references Yan, F., Nguyen, H., Le, D., Akbarian, P., Ho, N. and Rinaldo,
+#'   A. (2025). On minimax estimation of parameters in softmax-contaminated
+#'   mixture of experts. *NeurIPS 2025*. arXiv:2505.18455.
+#' @examples
+#' set.seed(1)
+#' x <- matrix(rnorm(2000), ncol = 2, dimnames = list(NULL, c("x1", "x2")))
+#' pre <- expert_spec("laplace", "tanh", eta = c(1, 0), nu = 0.01)
+#' d <- rcmoe(x, beta = c(0.5, 0.5), tau = 0, eta = c(-1, 0), nu = 0.01,
+#'            pretrained = pre)
+#' fit <- cmoe(y ~ x1 + x2 - 1, data = d, pretrained = pre)
+#' summary(fit)
+#' @export
+cmoe <- function(formula, data, pretrained, mean = "tanh", K = 1L,
+                 method = c("em", "direct"), start = NULL, nstart = 1L,
+                 control = cmoe_control(), subset, na.action) {
+  cl <- match.call()
+  if (missing(formula) || !inherits(formula, "formula")) {
+    abort_input("`formula` must be a formula such as `y ~ x1 + x2` or `y ~ x | z`.")
+  }
+  if (missing(pretrained)) {
+    abort_input("`pretrained` is missing: give an `expert_spec()` or a fitted lm.")
+  }
+  pretrained <- as_expert_spec(pretrained)
+  check_choice(mean, "mean", mean_functions)
+  check_number(K, "K", lower = 1, upper = 1000, integer = TRUE)
+  method <- check_choice(method[1L], "method", c("em", "direct"))
+  check_number(nstart, "nstart", lower = 1, upper = 1e4, integer = TRUE)
+  control <- as_control(control)
+  if (!missing(data) && !is.data.frame(data)) {
+    abort_input(sprintf("`data` must be a data frame, not %s.", describe(data)))
+  }
+
+  f <- Formula::as.Formula(formula)
+  if (length(f)[1L] != 1L || length(f)[2L] > 2L) {
+    abort_input("`formula` must have one response and at most two right-hand parts (`y ~ x | z`).")
+  }
+  mf <- cl[c(1L, match(c("data", "subset", "na.action"), names(cl), 0L))]
+  mf[[1L]] <- quote(stats::model.frame)
+  mf$formula <- f
+  mf$drop.unused.levels <- TRUE
+  if (inherits(pretrained, "expert_model")) {
+    if (missing(data)) abort_input("`data` is needed when `pretrained` is a fitted model.")
+    mf$pretrained_mean <- pretrained_mean(pretrained, NULL, data)
+  }
+  mf <- eval(mf, parent.frame())
+  design <- model_design(f, mf)
+  m0 <- if (inherits(pretrained, "expert_model")) {
+    as.numeric(mf[["(pretrained_mean)"]])
+  } else {
+    pretrained_mean(pretrained, design$xe)
+  }
+  lf0 <- pretrained_logdens(pretrained, design$y, m0)
+
+  npar <- K * (ncol(design$xg) + ncol(design$xe) + 2L)
+  if (length(design$y) <= npar) {
+    abort_input(sprintf(
+      "`data` has %d complete observations, but the model has %d parameters; it needs more observations than parameters.",
+      length(design$y), npar))
+  }
+  prob <- cm_problem(design$y, design$xe, design$xg, lf0, K, mean)
+  theta0 <- if (is.null(start)) NULL else to_internal(prob, check_start(start, prob))
+  res <- cmoe_fit(prob, method, theta0, nstart, control)
+
+  structure(c(list(call = cl, formula = f, terms = attr(mf, "terms"),
+                   pretrained = pretrained, mean = mean, K = as.integer(K), method = method,
+                   y = design$y, xe = design$xe, xg = design$xg, pretrained_mean = m0, xlevels = stats::.getXlevels(attr(mf, "terms"), mf),
+                   na.action = attr(mf, "na.action"), control = control),
+              finish_fit(prob, res)),
+            class = "cmoe")
+}
+
+# Response and design matrices of a two-part formula.
+model_design <- function(f, mf, response = TRUE) {
+  xe <- model.matrix(f, data = mf, rhs = 1L)
+  xg <- model.matrix(f, data = mf, rhs = if (length(f)[2L] == 2L) 2L else 1L)
+  xg <- xg[, colnames(xg) != "(Intercept)", drop = FALSE]
+  attr(xe, "assign") <- attr(xg, "assign") <- NULL
+  attr(xe, "contrasts") <- attr(xg, "contrasts") <- NULL
+  for (nm in c("xe", "xg")) {
+    x <- get(nm)
+    bad <- colnames(x)[colSums(!is.finite(x)) > 0]
+    if (length(bad)) {
+      abort_input(sprintf("`data` has infinite values in %s.", paste0("`", bad, "`", collapse = ", ")),
+                  call = NULL)
+    }
+  }
+  if (!response) return(list(xe = xe, xg = xg))
+  y <- model.response(mf)
+  if (!is.numeric(y) || !is.null(dim(y))) {
+    abort_input(sprintf("The response must be a numeric vector, not %s.", describe(y)), call = NULL)
+  }
+  if (any(!is.finite(y))) abort_input("The response has infinite values.", call = NULL)
+  list(y = as.double(y), xe = xe, xg = xg)
+}
+
+# Starting values given by the user: a cmoe fit or a parameter list.
+check_start <- function(start, prob) {
+  if (inherits(start, "cmoe")) start <- start$params
+  if (!is.list(start) || !all(c("beta", "tau", "eta", "nu") %in% names(start))) {
+    abort_input("`start` must be a list with elements `beta`, `tau`, `eta` and `nu`, or a cmoe fit.",
+                call = NULL)
+  }
+  K <- prob$K
+  want <- c(beta = prob$pg * K, tau = K, eta = prob$q * K, nu = K)
+  for (nm in names(want)) {
+    check_finite_numeric(start[[nm]], paste0("start$", nm), want[[nm]])
+  }
+  if (any(start$nu <= 0)) abort_input("`start$nu` must be positive.", call = NULL)
+  start
+}
+
+# The workhorse: fit from one or several starts on a problem from cm_problem().
+# theta0: internal start or NULL. Returns the best run with the log-likelihood
+# of every start.
+cmoe_fit <- function(prob, method, theta0, nstart, control) {
+  yvar <- stats::var(prob$y)
+  if (!is.finite(yvar) || yvar <= 0) yvar <- max(mean(prob$y^2), 1)
+  ctl <- c(control$maxit, control$inner_maxit, control$tol, log(control$nu_floor * yvar))
+  first <- if (is.null(theta0)) auto_start(prob, ctl) else theta0
+  runs <- vector("list", nstart)
+  for (s in seq_len(nstart)) {
+    theta <- if (s == 1L) first else perturb_start(prob, first)
+    runs[[s]] <- .Call(if (method == "em") C_em else C_direct, prob$y, prob$xe, prob$xg,
+                       prob$lf0, prob$K, prob$mean_code, theta, ctl)
+  }
+  lls <- vapply(runs, function(r) r$loglik, numeric(1))
+  best <- if (all(is.na(lls))) 1L else which.max(lls)
+  res <- runs[[best]]
+  res$starts <- lls
+  res$lognu_min <- ctl[4L]
+  res
+}
+
+auto_start <- function(prob, ctl) {
+  y <- prob$y
+  K <- prob$K
+  sy <- stats::sd(y)
+  if (!is.finite(sy) || sy <= 0) sy <- 1
+  w <- stats::plogis(stats::dnorm(y, mean(y), sy, log = TRUE) - prob$lf0)
+  w <- pmin(pmax(w, 0.01), 0.99)
+  group <- if (K == 1L) rep(1L, length(y)) else cut(rank(y, ties.method = "first"), K, labels = FALSE)
+  resp <- cbind(1 - w, vapply(seq_len(K), function(k) w * (group == k), numeric(length(y))))
+  eta <- vapply(seq_len(K), function(k) {
+    b <- stats::lm.wfit(prob$xe, y, resp[, k + 1L] + 1e-8)$coefficients
+    b[is.na(b)] <- 0
+    b
+  }, numeric(prob$q))
+  theta <- params_to_theta(list(beta = 0, tau = 0, eta = eta, nu = rep(sy^2, K)),
+                           prob$pg, prob$q, K)
+  .Call(C_mstep, prob$y, prob$xe, prob$xg, prob$lf0, prob$K, prob$mean_code, theta,
+        resp, ctl)
+}
+
+perturb_start <- function(prob, theta) {
+  m <- prob$pg + prob$q + 2L
+  b <- matrix(theta, m, prob$K)
+  gate <- seq_len(prob$pg + 1L)
+  expert <- prob$pg + 1L + seq_len(prob$q)
+  b[gate, ] <- b[gate, ] + stats::rnorm(length(b[gate, ]))
+  b[expert, ] <- b[expert, ] + stats::rnorm(length(b[expert, ]), sd = 0.5)
+  b[m, ] <- b[m, ] + stats::rnorm(prob$K)
+  as.numeric(b)
+}
+
+# Estimates, standard errors and diagnostics on the user's scale; warns about
+# non-convergence, a variance on its floor and a singular information.
+finish_fit <- function(prob, res) {
+  status_msg <- c("converged", "iteration limit reached", "log-likelihood not finite",
+                  "Newton system singular")
+  theta <- res$theta
+  ev <- cm_loglik(prob, theta, 2L)
+  params <- to_user(prob, theta)
+  p <- length(theta)
+  lognu_idx <- seq(prob$pg + prob$q + 2L, p, by = prob$pg + prob$q + 2L)
+  jac <- 1 / prob$scale
+  jac[lognu_idx] <- exp(theta[lognu_idx])
+  coefs <- theta / prob$scale
+  coefs[lognu_idx] <- exp(theta[lognu_idx])
+  names(coefs) <- prob$names
+  info <- -ev$hessian
+  vc <- matrix(NA_real_, p, p)
+  if (all(is.finite(info))) {
+    ch <- tryCatch(chol(info), error = function(e) NULL)
+    if (!is.null(ch)) vc <- chol2inv(ch) * outer(jac, jac)
+  }
+  dimnames(vc) <- list(prob$names, prob$names)
+  at_floor <- any(theta[lognu_idx] <= res$lognu_min + 1e-8)
+  converged <- res$status == 0L
+  if (!converged) {
+    warn_fit(sprintf("The %s fit did not converge: %s after %d iterations (relative change %.3g).",
+                     "cmoe", status_msg[res$status + 1L], res$iter, res$relchange),
+             "contamoe_warning_convergence")
+  }
+  if (at_floor) {
+    warn_fit("A prompt variance `nu` reached its floor: the prompt collapsed onto a point; the likelihood is unbounded there.",
+             "contamoe_warning_floor")
+  }
+  if (anyNA(vc) && is.finite(res$loglik)) {
+    warn_fit("The observed information is not positive definite: standard errors are not available.",
+             "contamoe_warning_information")
+  }
+  colnames(ev$resp) <- c("pretrained", if (prob$K == 1L) "prompt" else paste0("prompt", seq_len(prob$K)))
+  list(coefficients = coefs, params = params, vcov = vc, loglik = res$loglik,
+       gradient = stats::setNames(ev$score / jac, prob$names),
+       npar = p, nobs = prob$n,
+       converged = converged, status = status_msg[res$status + 1L], iterations = res$iter,
+       relchange = res$relchange, loglik_path = res$path, at_floor = at_floor,
+       responsibilities = ev$resp, starts = res$starts)
+}

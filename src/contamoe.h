@@ -1,0 +1,82 @@
+/* contamoe: shared declarations for the C core.
+ *
+ * Parameter layout (the vector `theta` everywhere): K blocks, one per prompt
+ * expert, each of length m = pg + 1 + q + 1:
+ *     beta_k (pg), tau_k (1), eta_k (q), log nu_k (1).
+ * Matrices are column major (R's layout). */
+#ifndef CONTAMOE_H
+#define CONTAMOE_H
+
+#define R_NO_REMAP
+#define USE_FC_LEN_T
+#include <R.h>
+#include <Rinternals.h>
+#include <Rmath.h>
+#include <R_ext/BLAS.h>
+#include <R_ext/Lapack.h>
+#ifndef FCONE
+#define FCONE
+#endif
+
+enum cm_mean { CM_LINEAR = 1, CM_TANH, CM_SIGMOID, CM_GELU, CM_RELU };
+enum cm_family { CM_GAUSSIAN = 1, CM_LAPLACE, CM_STUDENT };
+
+/* Status codes of the fitters; R turns them into classed warnings. */
+enum cm_status {
+    CM_OK = 0,
+    CM_MAXIT = 1,      /* iteration cap reached before convergence */
+    CM_NONFINITE = 2,  /* log-likelihood became NaN or infinite */
+    CM_SINGULAR = 3    /* a Newton system could not be solved */
+};
+
+/* The data of one fit. lf0 holds log f0(y_i | x_i), fixed during a fit. */
+typedef struct {
+    int n, q, pg, K, mean;
+    const double *y, *xe, *xg, *lf0;
+} cm_data;
+
+/* Stopping rules and floors. */
+typedef struct {
+    int maxit, inner_maxit;
+    double tol, lognu_min;
+} cm_control;
+
+static inline int cm_block(const cm_data *d) { return d->pg + d->q + 2; }
+static inline int cm_npar(const cm_data *d) { return d->K * cm_block(d); }
+
+/* experts.c */
+void cm_mean_eval(int mean, double u, double *h, double *dh, double *d2h);
+void cm_log_f0(int family, int n, const double *y, const double *m0, double nu0,
+               double df, double *out);
+double cm_logsumexp(const double *a, int len);
+
+/* likelihood.c */
+int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
+              double *score, double *hess, double *work);
+size_t cm_work_size(const cm_data *d);
+void cm_linear_predictors(const cm_data *d, const double *theta, double *u, double *g);
+int cm_chol_solve(int p, const double *a, double *b, double *fac, double ridge_start,
+                  double *ridge);
+
+/* The record of one run of a fitter. path has room for maxit + 1 values. */
+typedef struct {
+    double loglik, relchange, *path;
+    int iter;
+} cm_trace;
+
+/* em.c */
+size_t cm_mstep_work_size(const cm_data *d);
+int cm_mstep(const cm_data *d, const double *resp, double *theta, const cm_control *ctl,
+             double *work);
+int cm_em(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *tr);
+
+/* direct.c */
+int cm_direct(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *tr);
+
+/* .Call boundary helpers (likelihood.c, em.c) */
+void cm_unpack_data(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, cm_data *d);
+void cm_unpack_theta(SEXP theta, const cm_data *d);
+void cm_unpack_control(SEXP control, cm_control *ctl);
+SEXP cm_fit_result(SEXP theta, int status, const cm_trace *tr);
+
+#endif

@@ -1,0 +1,92 @@
+/* Direct maximisation of the observed log-likelihood by Newton's method with
+ * the analytic Hessian. Where the Hessian is not negative definite a ridge
+ * (Levenberg) is added until it is; every step is backtracked until the
+ * log-likelihood does not fall. log nu is kept above its floor. */
+#include "contamoe.h"
+
+static void clamp_lognu(const cm_data *d, double *theta, double lognu_min)
+{
+    for (int k = 0; k < d->K; k++) {
+        double *l = theta + (size_t) k * cm_block(d) + cm_block(d) - 1;
+        if (*l < lognu_min) *l = lognu_min;
+    }
+}
+
+/* Newton from theta (overwritten with the result). Converged when a step
+ * changes the log-likelihood by at most tol * (|loglik| + 1). */
+int cm_direct(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *tr)
+{
+    const int p = cm_npar(d);
+    double *work = (double *) R_alloc(cm_work_size(d), sizeof(double));
+    double *score = (double *) R_alloc((size_t) p, sizeof(double));
+    double *step = (double *) R_alloc((size_t) p, sizeof(double));
+    double *trial = (double *) R_alloc((size_t) p, sizeof(double));
+    double *negH = (double *) R_alloc((size_t) p * p, sizeof(double));
+    double *fac = (double *) R_alloc((size_t) p * p, sizeof(double));
+    double ll, lln = R_NegInf, ridge;
+
+    tr->iter = 0;
+    tr->relchange = NA_REAL;
+    clamp_lognu(d, theta, ctl->lognu_min);
+    int status = cm_loglik(d, theta, &ll, NULL, score, negH, work);
+    tr->path[0] = tr->loglik = ll;
+    if (status != CM_OK) return status;
+    status = CM_MAXIT;
+    for (int it = 1; it <= ctl->maxit; it++) {
+        R_CheckUserInterrupt();
+        for (size_t j = 0; j < (size_t) p * p; j++) negH[j] = -negH[j];
+        memcpy(step, score, sizeof(double) * p);
+        if (cm_chol_solve(p, negH, step, fac, 1e-10, &ridge) != CM_OK) {
+            status = CM_SINGULAR;
+            break;
+        }
+        double slope = 0.0;
+        for (int j = 0; j < p; j++) slope += score[j] * step[j];
+        double t = 1.0;
+        int accepted = 0;
+        for (int half = 0; half < 50 && !accepted; half++, t *= 0.5) {
+            for (int j = 0; j < p; j++) trial[j] = theta[j] + t * step[j];
+            clamp_lognu(d, trial, ctl->lognu_min);
+            accepted = cm_loglik(d, trial, &lln, NULL, NULL, NULL, work) == CM_OK &&
+                       lln >= ll + 1e-4 * t * slope;
+        }
+        tr->iter = it;
+        if (!accepted) {
+            /* no ascent left along the Newton direction: at the optimum to
+             * round-off if the predicted gain is negligible */
+            tr->path[it] = ll;
+            tr->relchange = 0.0;
+            status = slope <= ctl->tol * (fabs(ll) + 1.0) ? CM_OK : CM_SINGULAR;
+            break;
+        }
+        memcpy(theta, trial, sizeof(double) * p);
+        cm_loglik(d, theta, &lln, NULL, score, negH, work);
+        tr->path[it] = lln;
+        tr->relchange = (lln - ll) / (fabs(lln) + 1.0);
+        ll = lln;
+        if (fabs(tr->relchange) <= ctl->tol && ridge == 0.0) {
+            status = CM_OK;
+            break;
+        }
+    }
+    tr->loglik = ll;
+    return status;
+}
+
+/* .Call entry: Newton from theta. */
+SEXP cm_direct_call(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, SEXP theta,
+                    SEXP control)
+{
+    cm_data d;
+    cm_control ctl;
+    cm_unpack_data(y, xe, xg, lf0, K, mean, &d);
+    cm_unpack_theta(theta, &d);
+    cm_unpack_control(control, &ctl);
+    SEXP out = PROTECT(Rf_duplicate(theta));
+    cm_trace tr;
+    tr.path = (double *) R_alloc((size_t) ctl.maxit + 1, sizeof(double));
+    int status = cm_direct(&d, REAL(out), &ctl, &tr);
+    SEXP res = cm_fit_result(out, status, &tr);
+    UNPROTECT(1);
+    return res;
+}

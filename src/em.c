@@ -1,0 +1,306 @@
+/* EM for the softmax-contaminated mixture of experts.
+ *
+ * E-step: posterior responsibilities (cm_loglik). M-step, with the
+ * responsibilities fixed: (1) the gate by Newton on the weighted multinomial
+ * log-likelihood, (2) each eta_k by Gauss-Newton on the weighted squared
+ * residuals, (3) each nu_k in closed form. Every inner step is accepted only
+ * if it does not worsen its objective (step halving), so each M-step raises
+ * the expected complete-data log-likelihood and the observed log-likelihood
+ * never decreases. */
+#include "contamoe.h"
+
+static int gate_npar(const cm_data *d) { return d->K * (d->pg + 1); }
+static int max_sys(const cm_data *d) { return imax2(gate_npar(d), d->q); }
+
+size_t cm_mstep_work_size(const cm_data *d)
+{
+    size_t n = d->n, P = max_sys(d);
+    return n * d->K + 2 * n + 3 * P * P + 3 * P + (size_t) cm_npar(d) + d->K + 1;
+}
+
+/* Weighted multinomial log-likelihood of the gate,
+ *   Q = sum_i [ sum_k r_ik g_ik - (sum_{k>=0} r_ik) lse(0, g_i1..g_iK) ],
+ * and, when grad is non-NULL, its gradient and negative Hessian over the gate
+ * parameters ordered (beta_1, tau_1, ..., beta_K, tau_K).
+ * g: n x K scratch; pk: K + 1 scratch. */
+static double gate_objective(const cm_data *d, const double *resp, const double *theta,
+                             double *g, double *grad, double *negH, double *pk)
+{
+    const int n = d->n, K = d->K, pg = d->pg, zg = pg + 1, m = cm_block(d), P = gate_npar(d);
+    int one = 1;
+    double zero = 0.0, onef = 1.0;
+    for (int k = 0; k < K; k++) {
+        double *gk = g + (size_t) k * n;
+        const double *blk = theta + (size_t) k * m;
+        if (pg > 0)
+            F77_CALL(dgemv)("N", &n, &pg, &onef, d->xg, &n, blk, &one, &zero, gk, &one FCONE);
+        else
+            memset(gk, 0, sizeof(double) * n);
+        for (int i = 0; i < n; i++) gk[i] += blk[pg];
+    }
+    if (grad) {
+        memset(grad, 0, sizeof(double) * P);
+        memset(negH, 0, sizeof(double) * (size_t) P * P);
+    }
+    double Q = 0.0;
+    for (int i = 0; i < n; i++) {
+        double rsum = resp[i];
+        pk[0] = 0.0;
+        for (int k = 0; k < K; k++) {
+            pk[k + 1] = g[(size_t) k * n + i];
+            double rk = resp[(size_t) (k + 1) * n + i];
+            rsum += rk;
+            Q += rk * pk[k + 1];
+        }
+        double lg = cm_logsumexp(pk, K + 1);
+        Q -= rsum * lg;
+        if (!grad) continue;
+        for (int k = 0; k < K; k++) pk[k + 1] = exp(pk[k + 1] - lg);
+        for (int l = 0; l < K; l++) {
+            double wl = resp[(size_t) (l + 1) * n + i] - rsum * pk[l + 1];
+            for (int b = 0; b < zg; b++) {
+                double zb = b < pg ? d->xg[(size_t) b * n + i] : 1.0;
+                grad[l * zg + b] += wl * zb;
+                for (int k = 0; k <= l; k++) {
+                    double w = rsum * ((k == l ? pk[k + 1] : 0.0) - pk[k + 1] * pk[l + 1]) * zb;
+                    double *col = negH + (size_t) (l * zg + b) * P + k * zg;
+                    int amax = k == l ? b + 1 : zg;
+                    for (int a = 0; a < amax; a++)
+                        col[a] += w * (a < pg ? d->xg[(size_t) a * n + i] : 1.0);
+                }
+            }
+        }
+    }
+    if (grad)
+        for (int b = 0; b < P; b++)
+            for (int a = 0; a < b; a++) negH[(size_t) a * P + b] = negH[(size_t) b * P + a];
+    return Q;
+}
+
+/* Copy the gate parameters between theta and a compact vector (dir > 0:
+ * gate += t * step into theta; used for trial points). */
+static void gate_axpy(const cm_data *d, double *theta, const double *base, const double *step,
+                      double t)
+{
+    const int zg = d->pg + 1, m = cm_block(d);
+    for (int k = 0; k < d->K; k++)
+        for (int j = 0; j < zg; j++)
+            theta[(size_t) k * m + j] = base[(size_t) k * m + j] + t * step[k * zg + j];
+}
+
+/* Newton iterations with step halving on the gate objective. */
+static void gate_update(const cm_data *d, const double *resp, double *theta,
+                        const cm_control *ctl, double *g, double *sys, double *trial)
+{
+    const int P = gate_npar(d), p = cm_npar(d);
+    double *negH = sys, *fac = negH + (size_t) P * P, *grad = fac + (size_t) P * P;
+    double *step = grad + P, *pk = step + P, ridge;
+    double Q = gate_objective(d, resp, theta, g, grad, negH, pk);
+    for (int it = 0; it < ctl->inner_maxit; it++) {
+        memcpy(step, grad, sizeof(double) * P);
+        if (cm_chol_solve(P, negH, step, fac, 1e-10, &ridge) != CM_OK) return;
+        double Qn = R_NegInf, t = 1.0;
+        memcpy(trial, theta, sizeof(double) * p);
+        for (int half = 0; half < 30; half++, t *= 0.5) {
+            gate_axpy(d, trial, theta, step, t);
+            Qn = gate_objective(d, resp, trial, g, NULL, NULL, pk);
+            if (R_FINITE(Qn) && Qn >= Q) break;
+        }
+        if (!(R_FINITE(Qn) && Qn >= Q)) return;
+        memcpy(theta, trial, sizeof(double) * p);
+        double gain = Qn - Q;
+        Q = gate_objective(d, resp, theta, g, grad, negH, pk);
+        if (gain <= ctl->tol * (fabs(Q) + 1.0)) return;
+    }
+}
+
+/* Weighted squared residuals sum_i w_i (y_i - h(eta'x_i))^2 at eta; the index
+ * u = xe eta is left in u. */
+static double eta_objective(const cm_data *d, const double *w, const double *eta, double *u)
+{
+    int n = d->n, one = 1;
+    double zero = 0.0, onef = 1.0, S = 0.0, h, dh, d2h;
+    F77_CALL(dgemv)("N", &n, &d->q, &onef, d->xe, &n, eta, &one, &zero, u, &one FCONE);
+    for (int i = 0; i < n; i++) {
+        cm_mean_eval(d->mean, u[i], &h, &dh, &d2h);
+        double r = d->y[i] - h;
+        S += w[i] * r * r;
+    }
+    return S;
+}
+
+/* Gauss-Newton with step halving for eta_k, then nu_k in closed form.
+ * blk: the parameter block of prompt k; w: its responsibilities. */
+static void expert_update(const cm_data *d, const double *w, double *blk, const cm_control *ctl,
+                          double *u, double *ut, double *sys)
+{
+    const int n = d->n, q = d->q;
+    double *eta = blk + d->pg + 1, *A = sys, *fac = A + (size_t) q * q, *b = fac + (size_t) q * q;
+    double *trial = b + q, wsum = 0.0, ridge, h, dh, d2h;
+    for (int i = 0; i < n; i++) wsum += w[i];
+    if (!(wsum > 0.0)) return; /* a prompt without mass keeps its parameters */
+
+    if (q > 0) {
+        double S = eta_objective(d, w, eta, u);
+        for (int it = 0; it < ctl->inner_maxit; it++) {
+            memset(A, 0, sizeof(double) * (size_t) q * q);
+            memset(b, 0, sizeof(double) * q);
+            for (int i = 0; i < n; i++) {
+                cm_mean_eval(d->mean, u[i], &h, &dh, &d2h);
+                double wi = w[i] * dh, ri = d->y[i] - h;
+                for (int c = 0; c < q; c++) {
+                    double xc = d->xe[(size_t) c * n + i];
+                    b[c] += wi * ri * xc;
+                    double *col = A + (size_t) c * q;
+                    for (int a = 0; a <= c; a++) col[a] += wi * dh * d->xe[(size_t) a * n + i] * xc;
+                }
+            }
+            for (int c = 0; c < q; c++)
+                for (int a = 0; a < c; a++) A[(size_t) a * q + c] = A[(size_t) c * q + a];
+            if (cm_chol_solve(q, A, b, fac, 1e-10, &ridge) != CM_OK) break;
+            double St = R_PosInf, t = 1.0;
+            for (int half = 0; half < 30; half++, t *= 0.5) {
+                for (int c = 0; c < q; c++) trial[c] = eta[c] + t * b[c];
+                St = eta_objective(d, w, trial, ut);
+                if (St <= S) break;
+            }
+            if (!(St <= S)) break;
+            memcpy(eta, trial, sizeof(double) * q);
+            memcpy(u, ut, sizeof(double) * n);
+            double gain = S - St;
+            S = St;
+            if (gain <= ctl->tol * (S + 1e-300)) break;
+        }
+        double nu = S / wsum;
+        blk[cm_block(d) - 1] = fmax2(log(nu), ctl->lognu_min);
+    } else {
+        double S = 0.0;
+        cm_mean_eval(d->mean, 0.0, &h, &dh, &d2h);
+        for (int i = 0; i < n; i++) S += w[i] * (d->y[i] - h) * (d->y[i] - h);
+        blk[cm_block(d) - 1] = fmax2(log(S / wsum), ctl->lognu_min);
+    }
+}
+
+/* One M-step from responsibilities resp (n x (K+1)); theta is both the
+ * starting point of the inner iterations and the result. */
+int cm_mstep(const cm_data *d, const double *resp, double *theta, const cm_control *ctl,
+             double *work)
+{
+    const size_t n = d->n, P = max_sys(d);
+    double *g = work, *u = g + n * d->K, *ut = u + n, *sys = ut + n;
+    double *trial = sys + 3 * P * P + 3 * P;
+    gate_update(d, resp, theta, ctl, g, sys, trial);
+    for (int k = 0; k < d->K; k++)
+        expert_update(d, resp + (k + 1) * n, theta + (size_t) k * cm_block(d), ctl, u, ut, sys);
+    for (int j = 0; j < cm_npar(d); j++)
+        if (!R_FINITE(theta[j])) return CM_NONFINITE;
+    return CM_OK;
+}
+
+/* EM from theta (overwritten with the result). Converged when the
+ * log-likelihood changes by at most tol * (|loglik| + 1) in one iteration. */
+int cm_em(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *tr)
+{
+    double *work = (double *) R_alloc(cm_work_size(d) + cm_mstep_work_size(d), sizeof(double));
+    double *mwork = work + cm_work_size(d);
+    double *resp = (double *) R_alloc((size_t) d->n * (d->K + 1), sizeof(double));
+    double ll, lln;
+    tr->iter = 0;
+    tr->relchange = NA_REAL;
+    int status = cm_loglik(d, theta, &ll, resp, NULL, NULL, work);
+    tr->path[0] = tr->loglik = ll;
+    if (status != CM_OK) return status;
+    status = CM_MAXIT;
+    for (int it = 1; it <= ctl->maxit; it++) {
+        R_CheckUserInterrupt();
+        if (cm_mstep(d, resp, theta, ctl, mwork) != CM_OK ||
+            cm_loglik(d, theta, &lln, resp, NULL, NULL, work) != CM_OK) {
+            tr->iter = it;
+            tr->path[it] = tr->loglik = R_NaN;
+            return CM_NONFINITE;
+        }
+        tr->path[it] = lln;
+        tr->iter = it;
+        tr->relchange = (lln - ll) / (fabs(lln) + 1.0);
+        ll = lln;
+        if (fabs(tr->relchange) <= ctl->tol) {
+            status = CM_OK;
+            break;
+        }
+    }
+    tr->loglik = ll;
+    return status;
+}
+
+/* ---- .Call boundary --------------------------------------------------- */
+
+/* control = c(maxit, inner_maxit, tol, lognu_min) */
+void cm_unpack_control(SEXP control, cm_control *ctl)
+{
+    if (!Rf_isReal(control) || XLENGTH(control) != 4)
+        Rf_error("`control` must be a double vector of length 4");
+    const double *c = REAL(control);
+    if (!(c[0] >= 0 && c[0] <= 1e7) || !(c[1] >= 1 && c[1] <= 1e4) || !(c[2] > 0) ||
+        ISNAN(c[3]))
+        Rf_error("`control` holds invalid values");
+    ctl->maxit = (int) c[0];
+    ctl->inner_maxit = (int) c[1];
+    ctl->tol = c[2];
+    ctl->lognu_min = c[3];
+}
+
+/* list(theta, loglik, path, iter, relchange, status) */
+SEXP cm_fit_result(SEXP theta, int status, const cm_trace *tr)
+{
+    const char *names[] = {"theta", "loglik", "path", "iter", "relchange", "status", ""};
+    SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
+    SEXP path = PROTECT(Rf_allocVector(REALSXP, tr->iter + 1));
+    memcpy(REAL(path), tr->path, sizeof(double) * (tr->iter + 1));
+    SET_VECTOR_ELT(out, 0, theta);
+    SET_VECTOR_ELT(out, 1, Rf_ScalarReal(tr->loglik));
+    SET_VECTOR_ELT(out, 2, path);
+    SET_VECTOR_ELT(out, 3, Rf_ScalarInteger(tr->iter));
+    SET_VECTOR_ELT(out, 4, Rf_ScalarReal(tr->relchange));
+    SET_VECTOR_ELT(out, 5, Rf_ScalarInteger(status));
+    UNPROTECT(2);
+    return out;
+}
+
+/* .Call entry: one M-step from given responsibilities. */
+SEXP cm_mstep_call(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, SEXP theta,
+                   SEXP resp, SEXP control)
+{
+    cm_data d;
+    cm_control ctl;
+    cm_unpack_data(y, xe, xg, lf0, K, mean, &d);
+    cm_unpack_theta(theta, &d);
+    cm_unpack_control(control, &ctl);
+    if (!Rf_isReal(resp) || !Rf_isMatrix(resp) || Rf_nrows(resp) != d.n ||
+        Rf_ncols(resp) != d.K + 1)
+        Rf_error("`resp` must be a double matrix with %d rows and %d columns", d.n, d.K + 1);
+    for (R_xlen_t j = 0; j < XLENGTH(resp); j++)
+        if (!(REAL(resp)[j] >= 0.0)) Rf_error("`resp` must be non-negative");
+    SEXP out = PROTECT(Rf_duplicate(theta));
+    double *work = (double *) R_alloc(cm_mstep_work_size(&d), sizeof(double));
+    cm_mstep(&d, REAL(resp), REAL(out), &ctl, work);
+    UNPROTECT(1);
+    return out;
+}
+
+/* .Call entry: EM from theta. */
+SEXP cm_em_call(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, SEXP theta,
+                SEXP control)
+{
+    cm_data d;
+    cm_control ctl;
+    cm_unpack_data(y, xe, xg, lf0, K, mean, &d);
+    cm_unpack_theta(theta, &d);
+    cm_unpack_control(control, &ctl);
+    SEXP out = PROTECT(Rf_duplicate(theta));
+    cm_trace tr;
+    tr.path = (double *) R_alloc((size_t) ctl.maxit + 1, sizeof(double));
+    int status = cm_em(&d, REAL(out), &ctl, &tr);
+    SEXP res = cm_fit_result(out, status, &tr);
+    UNPROTECT(1);
+    return res;
+}
