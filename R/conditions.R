@@ -9,8 +9,7 @@ abort_input <- function(message, call = sys.call(-1)) {
 
 warn_fit <- function(message, class) {
   warning(warningCondition(message,
-    class = c(class, "contamoe_warning"),
-    call = sys.call(-1)
+    class = c(class, "contamoe_warning")
   ))
 }
 

@@ -12,6 +12,22 @@ static void clamp_lognu(const cm_data *d, double *theta, double lognu_min)
     }
 }
 
+/* A log nu on its floor whose score points further down is held fixed: its
+ * row and column of the Newton system become those of the identity and its
+ * step is zero (a projected Newton step). */
+static void fix_floored(const cm_data *d, const double *theta, double lognu_min, double *negH,
+                        double *step)
+{
+    const int p = cm_npar(d), m = cm_block(d);
+    for (int k = 0; k < d->K; k++) {
+        int j = k * m + m - 1;
+        if (theta[j] > lognu_min || step[j] >= 0.0) continue;
+        for (int i = 0; i < p; i++) negH[(size_t) j * p + i] = negH[(size_t) i * p + j] = 0.0;
+        negH[(size_t) j * p + j] = 1.0;
+        step[j] = 0.0;
+    }
+}
+
 /* Newton from theta (overwritten with the result). Converged when a step
  * changes the log-likelihood by at most tol * (|loglik| + 1). */
 int cm_direct(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *tr)
@@ -36,6 +52,7 @@ int cm_direct(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *
         R_CheckUserInterrupt();
         for (size_t j = 0; j < (size_t) p * p; j++) negH[j] = -negH[j];
         memcpy(step, score, sizeof(double) * p);
+        fix_floored(d, theta, ctl->lognu_min, negH, step);
         if (cm_chol_solve(p, negH, step, fac, 1e-10, &ridge) != CM_OK) {
             status = CM_SINGULAR;
             break;

@@ -1,0 +1,32 @@
+# contamoe: `make demo` and `make check` set up what is missing and run.
+R       ?= R
+RSCRIPT ?= Rscript
+PKG     := contamoe
+VERSION := $(shell sed -n 's/^Version: //p' DESCRIPTION)
+TARBALL := $(PKG)_$(VERSION).tar.gz
+CHECKENV := _R_CHECK_FUTURE_FILE_TIMESTAMPS_=false _R_CHECK_CRAN_INCOMING_REMOTE_=false
+
+.PHONY: deps install demo check document clean
+
+deps:
+	$(RSCRIPT) tools/deps.R
+
+install: deps
+	$(R) CMD INSTALL --preclean --no-multiarch .
+
+demo: install
+	$(RSCRIPT) inst/scripts/demo.R
+
+document: deps
+	$(RSCRIPT) -e 'roxygen2::roxygenise()'
+
+check: deps
+	rm -rf $(PKG).Rcheck $(TARBALL)
+	$(R) CMD build .
+	$(CHECKENV) $(R) CMD check --as-cran --no-manual $(TARBALL); status=$$?; \
+	  tail -n 4 $(PKG).Rcheck/tests/testthat.Rout 2>/dev/null; \
+	  $(RSCRIPT) tools/check-status.R $(PKG).Rcheck || status=1; \
+	  exit $$status
+
+clean:
+	rm -rf $(PKG).Rcheck $(TARBALL) src/*.o src/*.so demo-output

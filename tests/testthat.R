@@ -1,0 +1,4 @@
+library(testthat)
+library(contamoe)
+
+test_check("contamoe")

@@ -1,0 +1,158 @@
+# Fitting: EM monotone, EM and Newton agree, recovery, standard errors.
+
+expect_monotone <- function(fit) {
+  path <- fit$loglik_path
+  expect_true(all(diff(path) >= -1e-10 * abs(path[-1L])))
+}
+
+fit_both <- function(formula, data, ...) {
+  em <- cmoe(formula, data, method = "em", ...)
+  direct <- cmoe(formula, data, method = "direct", ...)
+  expect_true(em$converged)
+  expect_true(direct$converged)
+  expect_monotone(em)
+  list(em = em, direct = direct)
+}
+
+expect_same_optimum <- function(fits) {
+  expect_lt(max(abs(coef(fits$em) - coef(fits$direct))), 1e-4)
+  expect_lt(abs(fits$em$loglik - fits$direct$loglik) / abs(fits$direct$loglik), 1e-6)
+}
+
+test_that("EM and direct reach the same optimum in the paper's distinguishable setting", {
+  pd <- paper_data(1e4, seed = 11)
+  fits <- fit_both(y ~ . - 1, pd$data, pretrained = pd$pretrained)
+  expect_same_optimum(fits)
+  # the score vanishes at the optimum (relative to the information's scale)
+  expect_lt(max(abs(fits$direct$gradient * sqrt(diag(vcov(fits$direct))))), 1e-3)
+})
+
+test_that("EM and direct agree with a Student-t pre-trained expert, d = 3, sigmoid means", {
+  pd <- paper_data(1e4, seed = 12, d = 3, family = "student", df = 5, mean = "sigmoid",
+                   eta = c(-2, 1, 0), nu = 0.01)
+  fits <- fit_both(y ~ . - 1, pd$data, pretrained = pd$pretrained, mean = "sigmoid")
+  expect_same_optimum(fits)
+})
+
+test_that("EM and direct agree with linear means, an intercept and separate gate covariates", {
+  set.seed(13)
+  n <- 1e4
+  x <- matrix(rnorm(2 * n), n, 2, dimnames = list(NULL, c("x1", "x2")))
+  z <- matrix(rnorm(n), n, 1, dimnames = list(NULL, "z"))
+  pre <- expert_spec("gaussian", "linear", eta = c(0, 1, 1), nu = 0.25)
+  d <- rcmoe(cbind(`(Intercept)` = 1, x), beta = 1.5, tau = -0.5, eta = c(1, -1, 0.5),
+             nu = 0.5, pretrained = pre, mean = "linear", gate_x = z)
+  fits <- fit_both(y ~ x1 + x2 | z, d, pretrained = pre, mean = "linear")
+  expect_same_optimum(fits)
+  expect_named(coef(fits$em), c("beta_z", "tau", "eta_(Intercept)", "eta_x1", "eta_x2", "nu"))
+})
+
+test_that("EM's log-likelihood never decreases, for every family and mean function", {
+  for (family in c("gaussian", "laplace", "student")) {
+    for (mean in c("linear", "tanh", "sigmoid", "gelu", "relu")) {
+      pd <- paper_data(2000, seed = 14, d = 3, family = family, mean = mean,
+                       df = if (family == "student") 4, eta = c(-1, 0.5, 0), nu = 0.05)
+      fit <- suppressWarnings(cmoe(y ~ . - 1, pd$data, pretrained = pd$pretrained,
+                                   mean = mean, control = list(maxit = 300)))
+      expect_monotone(fit)
+      expect_gt(length(fit$loglik_path), 1L)
+    }
+  }
+})
+
+test_that("the paper's distinguishable setting is recovered at n = 1e5", {
+  pd <- paper_data(1e5, seed = 15)
+  fit <- cmoe(y ~ . - 1, pd$data, pretrained = pd$pretrained)
+  p <- fit$params
+  tr <- pd$truth
+  expect_lt(abs(exp(p$tau) - exp(tr$tau)), 0.05)
+  expect_lt(sqrt(sum((p$beta - tr$beta)^2)), 0.05)
+  expect_lt(sqrt(sum((p$eta - tr$eta)^2)), 0.05)
+  expect_lt(abs(p$nu - tr$nu), 1e-4)
+})
+
+test_that("standard errors match the spread of estimates over replications", {
+  reps <- 200
+  est <- se <- matrix(NA_real_, reps, 6)
+  for (r in seq_len(reps)) {
+    pd <- paper_data(1000, seed = 1000 + r, d = 2, eta = c(-1, 0.5), nu = 0.01)
+    fit <- cmoe(y ~ . - 1, pd$data, pretrained = pd$pretrained)
+    est[r, ] <- coef(fit)
+    se[r, ] <- sqrt(diag(vcov(fit)))
+  }
+  ratio <- apply(se, 2, mean) / apply(est, 2, stats::sd)
+  expect_true(all(ratio > 0.8 & ratio < 1.25), info = paste(round(ratio, 3), collapse = " "))
+})
+
+test_that("user starts, the automatic start and several random starts", {
+  pd <- paper_data(3000, seed = 16, d = 2, eta = c(-1, 0), nu = 0.01)
+  auto <- cmoe(y ~ . - 1, pd$data, pretrained = pd$pretrained)
+  from_truth <- cmoe(y ~ . - 1, pd$data, pretrained = pd$pretrained, start = pd$truth)
+  expect_equal(auto$loglik, from_truth$loglik, tolerance = 1e-8)
+  from_fit <- cmoe(y ~ . - 1, pd$data, pretrained = pd$pretrained, start = auto)
+  expect_lte(from_fit$iterations, 2L)
+  set.seed(3)
+  multi <- cmoe(y ~ . - 1, pd$data, pretrained = pd$pretrained, nstart = 4)
+  expect_length(multi$starts, 4L)
+  expect_equal(multi$loglik, max(multi$starts, na.rm = TRUE))
+  expect_gte(multi$loglik, auto$loglik - 1e-6)
+  set.seed(3)
+  again <- cmoe(y ~ . - 1, pd$data, pretrained = pd$pretrained, nstart = 4)
+  expect_identical(coef(again), coef(multi))
+})
+
+test_that("the formula interface accepts `.`, two parts, subset and na.action", {
+  pd <- paper_data(500, seed = 17, d = 2, eta = c(-1, 0), nu = 0.01)
+  d <- pd$data
+  d$x1[3] <- NA
+  fit <- cmoe(y ~ . - 1, d, pretrained = pd$pretrained)
+  expect_equal(nobs(fit), 499L)
+  expect_s3_class(fit$na.action, "omit")
+  sub <- cmoe(y ~ x1 + x2 - 1, d, pretrained = pd$pretrained, subset = seq_len(400))
+  expect_equal(nobs(sub), 399L)
+  two <- cmoe(y ~ x1 + x2 - 1 | x2, d, pretrained = pd$pretrained)
+  expect_named(coef(two), c("beta_x2", "tau", "eta_x1", "eta_x2", "nu"))
+})
+
+test_that("a fitted lm is accepted as the pre-trained expert", {
+  set.seed(18)
+  src <- data.frame(x = rnorm(300))
+  src$y <- 1 + 2 * src$x + rnorm(300, sd = 0.3)
+  old <- lm(y ~ x, data = src)
+  x <- matrix(rnorm(3000), ncol = 1, dimnames = list(NULL, "x"))
+  d <- rcmoe(cbind(`(Intercept)` = 1, x), beta = 1, tau = 0, eta = c(-1, 0.5), nu = 0.2,
+             pretrained = old, mean = "linear", gate_x = x)
+  fit <- cmoe(y ~ x, d, pretrained = old, mean = "linear")
+  expect_true(fit$converged)
+  expect_equal(fit$pretrained_mean, unname(predict(old, newdata = d)))
+  expect_equal(fit$pretrained$nu, sigma(old)^2)
+  expect_lt(abs(coef(fit)[["eta_x"]] - 0.5), 0.1)
+})
+
+test_that("a prompt variance on its floor and non-convergence give classed warnings", {
+  pd <- paper_data(400, seed = 19, d = 2, eta = c(-1, 0), nu = 0.01)
+  expect_warning(cmoe(y ~ . - 1, pd$data, pretrained = pd$pretrained,
+                      control = list(maxit = 1)),
+                 class = "contamoe_warning_convergence")
+  # 50 identical responses: a linear prompt can sit on them exactly, and the
+  # likelihood grows without bound as its variance shrinks
+  set.seed(19)
+  d <- data.frame(x1 = rnorm(400))
+  d$y <- d$x1 + rnorm(400, sd = 0.1)
+  d$y[1:50] <- 2
+  pre <- expert_spec("gaussian", "linear", eta = c(0, 1), nu = 0.01)
+  for (method in c("em", "direct")) {
+    seen <- character()
+    fit <- withCallingHandlers(
+      cmoe(y ~ x1, d, pretrained = pre, mean = "linear", method = method),
+      warning = function(w) {
+        seen <<- c(seen, class(w))
+        invokeRestart("muffleWarning")
+      }
+    )
+    expect_true("contamoe_warning_floor" %in% seen)
+    expect_true(fit$at_floor)
+    expect_equal(fit$params$nu, 1e-8 * var(d$y))
+    expect_equal(fit$params$eta[1], 2, tolerance = 1e-6)
+  }
+})
