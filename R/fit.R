@@ -142,6 +142,9 @@ cmoe <- function(formula, data, pretrained, mean = "tanh", K = 1L,
     mf$pretrained_mean <- pretrained_mean(pretrained, NULL, data)
   }
   mf <- eval(mf, parent.frame())
+  # keep `.` expanded over the fitted data, so that new data is read the same way
+  expanded <- attr(attr(mf, "terms"), "Formula_without_dot")
+  if (!is.null(expanded)) f <- Formula::as.Formula(expanded)
   design <- model_design(f, mf)
   m0 <- if (inherits(pretrained, "expert_model")) {
     as.numeric(mf[["(pretrained_mean)"]])

@@ -197,7 +197,7 @@ cmoe_eval <- function(object, xe, xg, m0, y = NULL) {
   p <- object$params
   g <- cbind(0, sweep(xg %*% p$beta, 2L, p$tau, "+"))
   lg <- row_lse(g)
-  mu <- cbind(m0, mean_eval(object$mean, xe %*% p$eta)$h)
+  mu <- cbind(m0, matrix(mean_eval(object$mean, xe %*% p$eta)$h, nrow(xe)))
   out <- list(gate = exp(g - lg), mean = mu)
   if (!is.null(y)) {
     lf0 <- pretrained_logdens(object$pretrained, y, m0)
