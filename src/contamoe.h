@@ -73,6 +73,9 @@ int cm_em(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *tr);
 /* direct.c */
 int cm_direct(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *tr);
 
+/* loss.c */
+void cm_losses(int pg, int q, const double *est, const double *truth, double rstar, double *out);
+
 /* .Call boundary helpers (likelihood.c, em.c) */
 void cm_unpack_data(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, cm_data *d);
 void cm_unpack_theta(SEXP theta, const cm_data *d);

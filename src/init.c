@@ -9,6 +9,7 @@ SEXP cm_loglik_call(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP cm_mstep_call(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP cm_em_call(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP cm_direct_call(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP cm_losses_call(SEXP, SEXP, SEXP, SEXP);
 
 #define CALLDEF(name, fun, n) {#name, (DL_FUNC) &fun, n}
 
@@ -19,6 +20,7 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF(mstep, cm_mstep_call, 9),
     CALLDEF(em, cm_em_call, 8),
     CALLDEF(direct, cm_direct_call, 8),
+    CALLDEF(losses, cm_losses_call, 4),
     {NULL, NULL, 0}
 };
 

@@ -2,6 +2,9 @@
 # straight from the model formulas, with no attempt at efficiency, so that the
 # tests compare the C code against something independent of it.
 
+all_means <- c("linear", "tanh", "sigmoid", "gelu", "relu")
+all_families <- c("gaussian", "laplace", "student")
+
 # h(u), h'(u), h''(u) of the prompt mean functions.
 naive_mean <- function(mean, u) {
   switch(mean,
