@@ -103,39 +103,44 @@ setting_makers <- function(setting, ...) {
   }), unique(setting))
 }
 
-# Simulate one data set from setting s and fit it; a one-row data frame.
+# Simulate one data set from setting s and fit it; a one-row data frame. An
+# error anywhere (simulation or fit) is recorded in the row.
 study_cell <- function(s, cell, method, start, control, gate_bound) {
-  x <- s$draw_x(cell$n)
-  truth <- s$truth
-  obj <- list(params = list(beta = matrix(truth$beta), tau = truth$tau,
-                            eta = matrix(truth$eta), nu = truth$nu),
-              mean = s$mean, K = 1L, pretrained = s$pretrained)
-  m0 <- pretrained_mean(s$pretrained, x)
-  y <- draw_responses(obj, x, x, m0)$y
-  prob <- cm_problem(y, x, x, pretrained_logdens(s$pretrained, y, m0), 1L, s$mean)
-  theta0 <- if (start == "truth") to_internal(prob, truth)
-  t0 <- proc.time()[["elapsed"]]
-  res <- tryCatch(cmoe_fit(prob, method, theta0, 1L, control), error = function(e) e)
-  seconds <- proc.time()[["elapsed"]] - t0
   row <- data.frame(setting = s$name, n = cell$n, rep = cell$rep, beta = NA_real_,
                     exp_tau = NA_real_, tau = NA_real_, eta = NA_real_, nu = NA_real_,
                     loss = NA_real_, loss_type = s$loss, loglik = NA_real_,
                     iterations = NA_integer_, converged = FALSE, at_floor = NA,
                     gate_runaway = NA, degenerate = TRUE, error = NA_character_,
-                    seconds = seconds, stringsAsFactors = FALSE)
+                    seconds = NA_real_, stringsAsFactors = FALSE)
+  truth <- s$truth
+  t0 <- proc.time()[["elapsed"]]
+  res <- tryCatch({
+    x <- s$draw_x(cell$n)
+    obj <- list(params = list(beta = matrix(truth$beta), tau = truth$tau,
+                              eta = matrix(truth$eta), nu = truth$nu),
+                mean = s$mean, K = 1L, pretrained = s$pretrained)
+    m0 <- pretrained_mean(s$pretrained, x)
+    y <- draw_responses(obj, x, x, m0)$y
+    prob <- cm_problem(y, x, x, pretrained_logdens(s$pretrained, y, m0), 1L, s$mean)
+    t0 <- proc.time()[["elapsed"]]
+    fit <- cmoe_fit(prob, method, if (start == "truth") to_internal(prob, truth), 1L, control)
+    list(prob = prob, fit = fit)
+  }, error = function(e) e)
+  row$seconds <- proc.time()[["elapsed"]] - t0
   if (inherits(res, "error")) {
     row$error <- conditionMessage(res)
     return(row)
   }
-  est <- to_user(prob, res$theta)
+  fit <- res$fit
+  est <- to_user(res$prob, fit$theta)
   rstar <- if (s$loss == "D2") distance_to_pretrained(truth, s$pretrained) else 0
   err <- losses(est, truth, rstar)
   row[c("beta", "exp_tau", "tau", "eta", "nu")] <- as.list(err[c("beta", "exp_tau", "tau", "eta", "nu")])
   row$loss <- err[[s$loss]]
-  row$loglik <- res$loglik
-  row$iterations <- res$iter
-  row$converged <- res$status == 0L
-  row$at_floor <- any(res$theta[length(res$theta)] <= res$lognu_min + 1e-8)
+  row$loglik <- fit$loglik
+  row$iterations <- fit$iter
+  row$converged <- fit$status == 0L
+  row$at_floor <- fit$theta[length(fit$theta)] <= fit$lognu_min + 1e-8
   row$gate_runaway <- max(abs(c(est$beta, est$tau))) > gate_bound
   row$degenerate <- !row$converged || row$at_floor || row$gate_runaway
   row
