@@ -12,17 +12,24 @@
 #'   the response: \eqn{\nu \ge} `nu_floor * var(y)`. A fit that ends on the
 #'   floor is flagged with a warning (the likelihood is unbounded as a prompt
 #'   collapses onto a point).
+#' @param gate_bound A fit whose gate coefficients exceed `gate_bound` in
+#'   absolute value (on the internal scale, where every covariate column has
+#'   unit root mean square) is flagged as a runaway gate, with a warning: the
+#'   gate is then (nearly) deterministic and the likelihood may have no finite
+#'   maximiser, as when a prompt is almost the pre-trained expert.
 #' @return A list of class `cmoe_control`.
 #' @examples
 #' cmoe_control(tol = 1e-8, maxit = 200)
 #' @export
-cmoe_control <- function(tol = 1e-10, maxit = 5000L, inner_maxit = 50L, nu_floor = 1e-8) {
+cmoe_control <- function(tol = 1e-10, maxit = 5000L, inner_maxit = 50L, nu_floor = 1e-8,
+                         gate_bound = 20) {
   check_number(tol, "tol", lower = 0, upper = 1, strict_lower = TRUE)
   check_number(maxit, "maxit", lower = 0, upper = 1e7, integer = TRUE)
   check_number(inner_maxit, "inner_maxit", lower = 1, upper = 1e4, integer = TRUE)
   check_number(nu_floor, "nu_floor", lower = 0, upper = 1, strict_lower = TRUE)
+  check_number(gate_bound, "gate_bound", lower = 0, strict_lower = TRUE)
   structure(list(tol = tol, maxit = as.integer(maxit), inner_maxit = as.integer(inner_maxit),
-                 nu_floor = nu_floor), class = "cmoe_control")
+                 nu_floor = nu_floor, gate_bound = gate_bound), class = "cmoe_control")
 }
 
 as_control <- function(control) {
@@ -229,8 +236,19 @@ cmoe_fit <- function(prob, method, theta0, nstart, control) {
   best <- if (all(is.na(lls))) 1L else which.max(lls)
   res <- runs[[best]]
   res$starts <- lls
-  res$lognu_min <- ctl[4L]
+  res$at_floor <- any(res$theta[lognu_index(prob)] <= ctl[4L] + 1e-8)
+  res$gate_runaway <- any(abs(res$theta[-c(lognu_index(prob), eta_index(prob))]) > control$gate_bound)
   res
+}
+
+lognu_index <- function(prob) {
+  m <- prob$pg + prob$q + 2L
+  seq(m, prob$K * m, by = m)
+}
+
+eta_index <- function(prob) {
+  m <- prob$pg + prob$q + 2L
+  as.vector(outer(prob$pg + 1L + seq_len(prob$q), m * (seq_len(prob$K) - 1L), "+"))
 }
 
 auto_start <- function(prob, ctl) {
@@ -273,7 +291,7 @@ finish_fit <- function(prob, res) {
   ev <- cm_loglik(prob, theta, 2L)
   params <- to_user(prob, theta)
   p <- length(theta)
-  lognu_idx <- seq(prob$pg + prob$q + 2L, p, by = prob$pg + prob$q + 2L)
+  lognu_idx <- lognu_index(prob)
   jac <- 1 / prob$scale
   jac[lognu_idx] <- exp(theta[lognu_idx])
   coefs <- theta / prob$scale
@@ -286,16 +304,19 @@ finish_fit <- function(prob, res) {
     if (!is.null(ch)) vc <- chol2inv(ch) * outer(jac, jac)
   }
   dimnames(vc) <- list(prob$names, prob$names)
-  at_floor <- any(theta[lognu_idx] <= res$lognu_min + 1e-8)
   converged <- res$status == 0L
   if (!converged) {
     warn_fit(sprintf("The %s fit did not converge: %s after %d iterations (relative change %.3g).",
                      "cmoe", status_msg[res$status + 1L], res$iter, res$relchange),
              "contamoe_warning_convergence")
   }
-  if (at_floor) {
+  if (res$at_floor) {
     warn_fit("A prompt variance `nu` reached its floor: the prompt collapsed onto a point; the likelihood is unbounded there.",
              "contamoe_warning_floor")
+  }
+  if (res$gate_runaway) {
+    warn_fit("The gate ran off towards a deterministic split (a gate coefficient beyond `gate_bound`): the likelihood may have no finite maximiser, as when a prompt is nearly the pre-trained expert.",
+             "contamoe_warning_gate")
   }
   if (anyNA(vc) && is.finite(res$loglik)) {
     warn_fit("The observed information is not positive definite: standard errors are not available.",
@@ -306,6 +327,7 @@ finish_fit <- function(prob, res) {
        gradient = stats::setNames(ev$score / jac, prob$names),
        npar = p, nobs = prob$n,
        converged = converged, status = status_msg[res$status + 1L], iterations = res$iter,
-       relchange = res$relchange, loglik_path = res$path, at_floor = at_floor,
+       relchange = res$relchange, loglik_path = res$path, at_floor = res$at_floor,
+       gate_runaway = res$gate_runaway,
        responsibilities = ev$resp, starts = res$starts)
 }

@@ -25,9 +25,10 @@
 #' @section Degenerate fits: a fit is flagged `degenerate` when it did not
 #'   converge (iteration cap, non-finite log-likelihood or a singular Newton
 #'   system), when the prompt variance ends on its floor (`at_floor`) or when
-#'   the gate runs off (`gate_runaway`: a gate coefficient larger than
-#'   `gate_bound` in absolute value, as happens when the likelihood has no
-#'   finite maximiser). A fit that fails with an error is recorded with its
+#'   the gate runs off (`gate_runaway`: a gate coefficient beyond
+#'   `control$gate_bound`, see [cmoe_control()], as happens when the
+#'   likelihood has no finite maximiser; \eqn{|e^{\hat\tau} - e^{\tau^*}|}
+#'   is then typically infinite). A fit that fails with an error is recorded with its
 #'   message in `error` and missing errors; the study goes on.
 #'
 #' @param setting Names of [paper_setting()]s, or a function of `n` returning
@@ -39,8 +40,6 @@
 #'   `"auto"` (the automatic start of [cmoe()]).
 #' @param seed Integer seed of the study.
 #' @param control A [cmoe_control()].
-#' @param gate_bound Bound on the absolute gate coefficients beyond which a fit
-#'   is flagged as a runaway gate.
 #' @param ... Passed to [paper_setting()] (`perturbation`, `nu0`).
 #' @return A data frame of class `cmoe_rate_study`, one row per fit: `setting`,
 #'   `n`, `rep`, the errors `beta`, `exp_tau`, `tau`, `eta`, `nu`, the setting's
@@ -51,7 +50,7 @@
 #' rate_slopes(study)
 #' @export
 rate_study <- function(setting, n, reps, method = c("direct", "em"), start = c("truth", "auto"),
-                       seed = 1L, control = cmoe_control(), gate_bound = 20, ...) {
+                       seed = 1L, control = cmoe_control(), ...) {
   makers <- setting_makers(setting, ...)
   n <- check_finite_numeric(n, "n")
   if (!length(n) || any(n < 10) || any(n != round(n))) {
@@ -62,14 +61,13 @@ rate_study <- function(setting, n, reps, method = c("direct", "em"), start = c("
   start <- check_choice(start[1L], "start", c("truth", "auto"))
   check_number(seed, "seed", integer = TRUE)
   control <- as_control(control)
-  check_number(gate_bound, "gate_bound", lower = 0, strict_lower = TRUE)
 
   cells <- expand.grid(rep = seq_len(reps), n = sort(unique(n)), setting = names(makers),
                        stringsAsFactors = FALSE)
   progress <- progressr::progressor(steps = nrow(cells))
   rows <- future.apply::future_lapply(seq_len(nrow(cells)), function(i) {
     cell <- cells[i, ]
-    row <- study_cell(makers[[cell$setting]](cell$n), cell, method, start, control, gate_bound)
+    row <- study_cell(makers[[cell$setting]](cell$n), cell, method, start, control)
     progress()
     row
   }, future.seed = as.integer(seed), future.packages = "contamoe")
@@ -105,7 +103,7 @@ setting_makers <- function(setting, ...) {
 
 # Simulate one data set from setting s and fit it; a one-row data frame. An
 # error anywhere (simulation or fit) is recorded in the row.
-study_cell <- function(s, cell, method, start, control, gate_bound) {
+study_cell <- function(s, cell, method, start, control) {
   row <- data.frame(setting = s$name, n = cell$n, rep = cell$rep, beta = NA_real_,
                     exp_tau = NA_real_, tau = NA_real_, eta = NA_real_, nu = NA_real_,
                     loss = NA_real_, loss_type = s$loss, loglik = NA_real_,
@@ -140,8 +138,8 @@ study_cell <- function(s, cell, method, start, control, gate_bound) {
   row$loglik <- fit$loglik
   row$iterations <- fit$iter
   row$converged <- fit$status == 0L
-  row$at_floor <- fit$theta[length(fit$theta)] <= fit$lognu_min + 1e-8
-  row$gate_runaway <- max(abs(c(est$beta, est$tau))) > gate_bound
+  row$at_floor <- fit$at_floor
+  row$gate_runaway <- fit$gate_runaway
   row$degenerate <- !row$converged || row$at_floor || row$gate_runaway
   row
 }
@@ -163,10 +161,14 @@ rate_parameters <- c("beta", "exp_tau", "eta", "nu")
 #' @param parameters Error columns to fit; by default the paper's four plus
 #'   the setting's loss.
 #' @param level Confidence level.
+#' Errors that are not finite (a runaway gate makes
+#' \eqn{|e^{\hat\tau} - e^{\tau^*}|} overflow) cannot enter a mean and are
+#' always left out; `fits` says how many errors each slope rests on.
+#'
 #' @return A data frame: `setting`, `parameter`, `slope`, `lower`, `upper`,
 #'   `theory` and `paper` (the slopes of the theory and of the paper, where
-#'   known), `fits` (fits used), `degenerate_fits` (fits flagged degenerate in
-#'   the study) and `degenerate` (whether they were included).
+#'   known), `fits` (finite errors used), `degenerate_fits` (fits flagged
+#'   degenerate in the study) and `degenerate` (whether they were included).
 #' @examples
 #' study <- rate_study("distinguishable", n = c(500, 1000, 2000), reps = 2)
 #' rate_slopes(study, degenerate = "exclude")
@@ -194,7 +196,8 @@ rate_slopes <- function(study, degenerate = c("include", "exclude"),
       ref <- function(v) if (p %in% names(v)) v[[p]] else NA_real_
       rows[[length(rows) + 1L]] <- data.frame(
         setting = s, parameter = p, slope = cf[1L], lower = cf[2L], upper = cf[3L],
-        theory = ref(meta[[s]]$theory), paper = ref(meta[[s]]$paper), fits = nrow(used),
+        theory = ref(meta[[s]]$theory), paper = ref(meta[[s]]$paper),
+        fits = sum(is.finite(used[[p]])),
         degenerate_fits = sum(sub$degenerate), degenerate = degenerate,
         stringsAsFactors = FALSE)
     }
