@@ -229,8 +229,11 @@ cmoe_fit <- function(prob, method, theta0, nstart, control) {
   runs <- vector("list", nstart)
   for (s in seq_len(nstart)) {
     theta <- if (s == 1L) first else perturb_start(prob, first)
-    runs[[s]] <- .Call(if (method == "em") C_em else C_direct, prob$y, prob$xe, prob$xg,
-                       prob$lf0, prob$K, prob$mean_code, theta, ctl)
+    runs[[s]] <- if (method == "em") {
+      .Call(C_em, prob$y, prob$xe, prob$xg, prob$lf0, prob$K, prob$mean_code, theta, ctl)
+    } else {
+      .Call(C_direct, prob$y, prob$xe, prob$xg, prob$lf0, prob$K, prob$mean_code, theta, ctl)
+    }
   }
   lls <- vapply(runs, function(r) r$loglik, numeric(1))
   best <- if (all(is.na(lls))) 1L else which.max(lls)
