@@ -4,7 +4,7 @@ RSCRIPT ?= Rscript
 PKG     := contamoe
 VERSION := $(shell sed -n 's/^Version: //p' DESCRIPTION)
 TARBALL := $(PKG)_$(VERSION).tar.gz
-CHECKENV := _R_CHECK_SYSTEM_CLOCK_=false _R_CHECK_CRAN_INCOMING_REMOTE_=false
+CHECKENV := _R_CHECK_SYSTEM_CLOCK_=false _R_CHECK_CRAN_INCOMING_REMOTE_=false NOT_CRAN=true
 
 .PHONY: deps install demo check document clean
 

@@ -78,7 +78,8 @@ as_expert_spec <- function(x) {
   }
   if (inherits(x, "lm")) {
     nu <- stats::sigma(x)^2
-    if (!is.finite(nu) || nu <= 0) {
+    scale <- stats::var(stats::fitted(x) + stats::residuals(x))
+    if (!is.finite(nu) || nu <= 1e-20 * max(scale, .Machine$double.xmin)) {
       abort_input("`pretrained` is a model with zero or undefined residual variance.")
     }
     return(structure(list(family = "gaussian", model = x, nu = nu, df = NA_real_),
@@ -107,16 +108,20 @@ print.expert_model <- function(x, ...) {
 mean_eval <- function(mean, u) .Call(C_mean_eval, mean_code(mean), as.double(u))
 
 # Mean of the pre-trained expert at the expert design xe (or at the rows of
-# `data` for a fitted model).
-pretrained_mean <- function(pretrained, xe, data = NULL) {
+# `data` for a fitted model). `design` says what xe is, for the error message.
+pretrained_mean <- function(pretrained, xe, data = NULL, design = "formula") {
   if (inherits(pretrained, "expert_model")) {
     return(as.numeric(stats::predict(pretrained$model, newdata = data)))
   }
   if (length(pretrained$eta) != ncol(xe)) {
-    abort_input(sprintf(paste0(
-      "`pretrained` has %d coefficients in `eta` but the expert design has %d columns (%s); ",
-      "give one coefficient per column, or drop the intercept with `- 1` in the formula."),
-      length(pretrained$eta), ncol(xe), paste(colnames(xe), collapse = ", ")), call = NULL)
+    hint <- if (design == "formula") {
+      "give one coefficient per column, or drop the intercept with `- 1` in the formula."
+    } else {
+      sprintf("give one coefficient per column of `%s`.", design)
+    }
+    abort_input(sprintf(
+      "`pretrained` has %d coefficients in `eta` but the expert design has %d columns (%s); %s",
+      length(pretrained$eta), ncol(xe), paste(colnames(xe), collapse = ", "), hint), call = NULL)
   }
   mean_eval(pretrained$mean, drop(xe %*% pretrained$eta))$h
 }

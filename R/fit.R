@@ -178,8 +178,9 @@ cmoe <- function(formula, data, pretrained, mean = "tanh", K = 1L,
             class = "cmoe")
 }
 
-# Response and design matrices of a two-part formula.
-model_design <- function(f, mf, response = TRUE) {
+# Response and design matrices of a two-part formula; `arg` names the data
+# argument in messages. Missing values pass (na.action has dealt with them).
+model_design <- function(f, mf, response = TRUE, arg = "data") {
   xe <- model.matrix(f, data = mf, rhs = 1L)
   xg <- model.matrix(f, data = mf, rhs = if (length(f)[2L] == 2L) 2L else 1L)
   xg <- xg[, colnames(xg) != "(Intercept)", drop = FALSE]
@@ -187,18 +188,24 @@ model_design <- function(f, mf, response = TRUE) {
   attr(xe, "contrasts") <- attr(xg, "contrasts") <- NULL
   for (nm in c("xe", "xg")) {
     x <- get(nm)
-    bad <- colnames(x)[colSums(!is.finite(x)) > 0]
+    bad <- colnames(x)[colSums(is.infinite(x)) > 0]
     if (length(bad)) {
-      abort_input(sprintf("`data` has infinite values in %s.", paste0("`", bad, "`", collapse = ", ")),
-                  call = NULL)
+      abort_input(sprintf("`%s` has infinite values in %s.", arg,
+                          paste0("`", bad, "`", collapse = ", ")), call = NULL)
     }
   }
   if (!response) return(list(xe = xe, xg = xg))
   y <- model.response(mf)
+  yname <- paste0("`", deparse(stats::formula(f, rhs = 0L)[[2L]]), "`")
   if (!is.numeric(y) || !is.null(dim(y))) {
-    abort_input(sprintf("The response must be a numeric vector, not %s.", describe(y)), call = NULL)
+    abort_input(sprintf("The response %s must be a numeric vector, not %s.", yname, describe(y)),
+                call = NULL)
   }
-  if (any(!is.finite(y))) abort_input("The response has infinite values.", call = NULL)
+  if (any(!is.finite(y))) abort_input(sprintf("The response %s has infinite values.", yname), call = NULL)
+  if (length(y) > 1L && is.infinite(stats::var(y))) {
+    abort_input(sprintf("The response %s is too large in magnitude (its variance overflows); rescale it.",
+                        yname), call = NULL)
+  }
   list(y = as.double(y), xe = xe, xg = xg)
 }
 

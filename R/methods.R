@@ -8,7 +8,8 @@
 #' of free parameters) and `nobs`, so [stats::AIC()] and [stats::BIC()] work.
 #' `fitted()` is the mixture mean \eqn{E(y \mid x) = \pi_0(x) m_0(x) +
 #' \sum_k \pi_k(x) h(\eta_k^\top x)} (every pre-trained family is symmetric
-#' about its mean) and `residuals()` is `y` minus it.
+#' about its mean) and `residuals()` is `y` minus it; both are padded with
+#' `NA` for `na.action = na.exclude`, as for [stats::lm()].
 #'
 #' @param object,x A `cmoe` fit.
 #' @param parm,level As in [stats::confint()].
@@ -41,7 +42,7 @@ vcov.cmoe <- function(object, ...) object$vcov
 #' @rdname cmoe-methods
 #' @export
 confint.cmoe <- function(object, parm, level = 0.95, ...) {
-  check_number(level, "level", lower = 0, upper = 1, strict_lower = TRUE)
+  check_number(level, "level", lower = 0, upper = 1, strict_lower = TRUE, strict_upper = TRUE)
   stats::confint.default(object, parm, level, ...)
 }
 
@@ -59,12 +60,15 @@ nobs.cmoe <- function(object, ...) object$nobs
 #' @export
 fitted.cmoe <- function(object, ...) {
   ev <- cmoe_eval(object, object$xe, object$xg, object$pretrained_mean)
-  rowSums(ev$gate * ev$mean)
+  stats::napredict(object$na.action, rowSums(ev$gate * ev$mean))
 }
 
 #' @rdname cmoe-methods
 #' @export
-residuals.cmoe <- function(object, ...) object$y - stats::fitted(object)
+residuals.cmoe <- function(object, ...) {
+  ev <- cmoe_eval(object, object$xe, object$xg, object$pretrained_mean)
+  stats::naresid(object$na.action, object$y - rowSums(ev$gate * ev$mean))
+}
 
 #' @rdname cmoe-methods
 #' @export
@@ -130,7 +134,7 @@ print.summary.cmoe <- function(x, digits = max(3L, getOption("digits") - 3L), ..
 #'   (or the fitted data) when `NULL`.
 #' @param ... Unused.
 #' @return A vector, or a matrix for `K > 1` gate probabilities and
-#'   responsibilities.
+#'   responsibilities; `NA` for rows of `newdata` with missing covariates.
 #' @examples
 #' set.seed(3)
 #' x <- matrix(rnorm(600), ncol = 1, dimnames = list(NULL, "x"))
@@ -168,7 +172,7 @@ new_design <- function(object, newdata, with_response) {
   f <- object$formula
   rhs <- Formula::as.Formula(stats::formula(f, lhs = 0L))
   mf <- stats::model.frame(rhs, newdata, na.action = stats::na.pass, xlev = object$xlevels)
-  des <- model_design(rhs, mf, response = FALSE)
+  des <- model_design(rhs, mf, response = FALSE, arg = "newdata")
   des$m0 <- if (inherits(object$pretrained, "expert_model")) {
     pretrained_mean(object$pretrained, NULL, newdata)
   } else {

@@ -32,13 +32,15 @@
 #' table(attr(d, "component"))
 #' @export
 rcmoe <- function(x, beta, tau, eta, nu, pretrained, mean = "tanh", gate_x = x) {
+  for (arg in c("x", "beta", "tau", "eta", "nu", "pretrained")) {
+    if (eval(call("missing", as.name(arg)))) abort_input(sprintf("`%s` is missing.", arg))
+  }
   x <- check_matrix(x, "x")
   gate_x <- check_matrix(gate_x, "gate_x")
   if (nrow(gate_x) != nrow(x)) {
     abort_input(sprintf("`gate_x` must have %d rows like `x`, not %d.", nrow(x), nrow(gate_x)))
   }
   check_choice(mean, "mean", mean_functions)
-  if (missing(pretrained)) abort_input("`pretrained` is missing: give an `expert_spec()` or a fitted lm.")
   pretrained <- as_expert_spec(pretrained)
   tau <- check_finite_numeric(tau, "tau")
   K <- length(tau)
@@ -50,7 +52,7 @@ rcmoe <- function(x, beta, tau, eta, nu, pretrained, mean = "tanh", gate_x = x) 
     nu = check_finite_numeric(nu, "nu", K)
   )
   if (any(params$nu <= 0)) abort_input("`nu` must be positive.")
-  m0 <- pretrained_mean(pretrained, x, as.data.frame(x))
+  m0 <- pretrained_mean(pretrained, x, as.data.frame(x), design = "x")
   obj <- list(params = params, mean = mean, K = K, pretrained = pretrained)
   draw <- draw_responses(obj, x, gate_x, m0)
   out <- data.frame(y = draw$y, x)
@@ -63,15 +65,18 @@ rcmoe <- function(x, beta, tau, eta, nu, pretrained, mean = "tanh", gate_x = x) 
 check_matrix <- function(x, arg) {
   if (is.data.frame(x)) x <- as.matrix(x)
   if (is.null(dim(x)) && is.numeric(x)) x <- matrix(x, ncol = 1L)
-  if (!is.matrix(x) || !is.numeric(x) || nrow(x) < 1L) {
-    abort_input(sprintf("`%s` must be a numeric matrix, not %s.", arg, describe(x)),
-                call = sys.call(-1))
+  if (!is.matrix(x) || !is.numeric(x) || nrow(x) < 1L || ncol(x) < 1L) {
+    abort_input(sprintf("`%s` must be a numeric matrix with at least one row and column, not %s.",
+                        arg, describe(x)), call = sys.call(-1))
   }
   if (any(!is.finite(x))) {
     abort_input(sprintf("`%s` must not contain NA, NaN or infinite values.", arg),
                 call = sys.call(-1))
   }
-  if (is.null(colnames(x))) colnames(x) <- paste0("x", seq_len(ncol(x)))
+  nm <- colnames(x)
+  if (is.null(nm)) nm <- rep("", ncol(x))
+  nm[nm == ""] <- paste0("x", seq_len(ncol(x)))[nm == ""]
+  colnames(x) <- nm
   storage.mode(x) <- "double"
   x
 }

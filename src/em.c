@@ -241,7 +241,7 @@ void cm_unpack_control(SEXP control, cm_control *ctl)
         Rf_error("`control` must be a double vector of length 4");
     const double *c = REAL(control);
     if (!(c[0] >= 0 && c[0] <= 1e7) || !(c[1] >= 1 && c[1] <= 1e4) || !(c[2] > 0) ||
-        ISNAN(c[3]))
+        !R_FINITE(c[2]) || !R_FINITE(c[3]))
         Rf_error("`control` holds invalid values");
     ctl->maxit = (int) c[0];
     ctl->inner_maxit = (int) c[1];
@@ -279,7 +279,8 @@ SEXP cm_mstep_call(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, SEXP t
         Rf_ncols(resp) != d.K + 1)
         Rf_error("`resp` must be a double matrix with %d rows and %d columns", d.n, d.K + 1);
     for (R_xlen_t j = 0; j < XLENGTH(resp); j++)
-        if (!(REAL(resp)[j] >= 0.0)) Rf_error("`resp` must be non-negative");
+        if (!(REAL(resp)[j] >= 0.0) || !R_FINITE(REAL(resp)[j]))
+            Rf_error("`resp` must be finite and non-negative");
     SEXP out = PROTECT(Rf_duplicate(theta));
     double *work = (double *) R_alloc(cm_mstep_work_size(&d), sizeof(double));
     cm_mstep(&d, REAL(resp), REAL(out), &ctl, work);

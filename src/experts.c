@@ -93,7 +93,7 @@ SEXP cm_mean_eval_call(SEXP mean, SEXP u)
     if (!Rf_isInteger(mean) || XLENGTH(mean) != 1) Rf_error("`mean` must be one integer code");
     if (!Rf_isReal(u)) Rf_error("`u` must be a double vector");
     int code = INTEGER(mean)[0];
-    if (code < CM_LINEAR || code > CM_RELU) Rf_error("`mean` code %d is unknown", code);
+    if (code == NA_INTEGER || code < CM_LINEAR || code > CM_RELU) Rf_error("`mean` code is unknown");
     R_xlen_t n = XLENGTH(u);
     const char *names[] = {"h", "dh", "d2h", ""};
     SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
@@ -114,14 +114,16 @@ SEXP cm_log_f0_call(SEXP family, SEXP y, SEXP m0, SEXP nu0, SEXP df)
 {
     if (!Rf_isInteger(family) || XLENGTH(family) != 1) Rf_error("`family` must be one integer code");
     int code = INTEGER(family)[0];
-    if (code < CM_GAUSSIAN || code > CM_STUDENT) Rf_error("`family` code %d is unknown", code);
+    if (code == NA_INTEGER || code < CM_GAUSSIAN || code > CM_STUDENT)
+        Rf_error("`family` code is unknown");
     if (!Rf_isReal(y) || !Rf_isReal(m0) || XLENGTH(y) != XLENGTH(m0))
         Rf_error("`y` and `m0` must be double vectors of equal length");
     if (XLENGTH(y) > INT_MAX) Rf_error("`y` is too long");
     if (!Rf_isReal(nu0) || XLENGTH(nu0) != 1 || !R_FINITE(REAL(nu0)[0]) || REAL(nu0)[0] <= 0)
         Rf_error("`nu0` must be one positive finite number");
-    if (!Rf_isReal(df) || XLENGTH(df) != 1 || (code == CM_STUDENT && !(REAL(df)[0] > 2)))
-        Rf_error("`df` must be one number greater than 2");
+    if (!Rf_isReal(df) || XLENGTH(df) != 1 ||
+        (code == CM_STUDENT && !(REAL(df)[0] > 2 && R_FINITE(REAL(df)[0]))))
+        Rf_error("`df` must be one finite number greater than 2");
     int n = (int) XLENGTH(y);
     SEXP out = PROTECT(Rf_allocVector(REALSXP, n));
     cm_log_f0(code, n, REAL(y), REAL(m0), REAL(nu0)[0], REAL(df)[0], REAL(out));

@@ -225,7 +225,9 @@ SEXP cm_loglik_call(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, SEXP 
     cm_data d;
     cm_unpack_data(y, xe, xg, lf0, K, mean, &d);
     cm_unpack_theta(theta, &d);
-    if (!Rf_isInteger(deriv) || XLENGTH(deriv) != 1) Rf_error("`deriv` must be one integer");
+    if (!Rf_isInteger(deriv) || XLENGTH(deriv) != 1 || INTEGER(deriv)[0] < 0 ||
+        INTEGER(deriv)[0] > 2)
+        Rf_error("`deriv` must be 0, 1 or 2");
     int level = INTEGER(deriv)[0], p = cm_npar(&d), nprot = 0;
     const char *names[] = {"loglik", "resp", "score", "hessian", ""};
     SEXP out = PROTECT(Rf_mkNamed(VECSXP, names)); nprot++;
