@@ -12,11 +12,12 @@
 #'   the response: \eqn{\nu \ge} `nu_floor * var(y)`. A fit that ends on the
 #'   floor is flagged with a warning (the likelihood is unbounded as a prompt
 #'   collapses onto a point).
-#' @param gate_bound A fit whose gate coefficients exceed `gate_bound` in
+#' @param gate_bound A fit stops, flagged as a runaway gate with a warning and
+#'   `converged = FALSE`, when a gate coefficient passes `gate_bound` in
 #'   absolute value (on the internal scale, where every covariate column has
-#'   unit root mean square) is flagged as a runaway gate, with a warning: the
-#'   gate is then (nearly) deterministic and the likelihood may have no finite
-#'   maximiser, as when a prompt is almost the pre-trained expert.
+#'   unit root mean square): the gate is then (nearly) deterministic and the
+#'   likelihood has no finite maximiser in sight, as when a prompt is almost
+#'   the pre-trained expert.
 #' @return A list of class `cmoe_control`.
 #' @examples
 #' cmoe_control(tol = 1e-8, maxit = 200)
@@ -231,7 +232,8 @@ check_start <- function(start, prob) {
 cmoe_fit <- function(prob, method, theta0, nstart, control) {
   yvar <- stats::var(prob$y)
   if (!is.finite(yvar) || yvar <= 0) yvar <- max(mean(prob$y^2), 1)
-  ctl <- c(control$maxit, control$inner_maxit, control$tol, log(control$nu_floor * yvar))
+  ctl <- c(control$maxit, control$inner_maxit, control$tol, log(control$nu_floor * yvar),
+           control$gate_bound)
   first <- if (is.null(theta0)) auto_start(prob, ctl) else theta0
   runs <- vector("list", nstart)
   for (s in seq_len(nstart)) {
@@ -247,7 +249,8 @@ cmoe_fit <- function(prob, method, theta0, nstart, control) {
   res <- runs[[best]]
   res$starts <- lls
   res$at_floor <- any(res$theta[lognu_index(prob)] <= ctl[4L] + 1e-8)
-  res$gate_runaway <- any(abs(res$theta[-c(lognu_index(prob), eta_index(prob))]) > control$gate_bound)
+  res$gate_runaway <- res$status == 4L ||
+    any(abs(res$theta[-c(lognu_index(prob), eta_index(prob))]) > control$gate_bound)
   res
 }
 
@@ -296,7 +299,7 @@ perturb_start <- function(prob, theta) {
 # non-convergence, a variance on its floor and a singular information.
 finish_fit <- function(prob, res) {
   status_msg <- c("converged", "iteration limit reached", "log-likelihood not finite",
-                  "Newton system singular")
+                  "Newton system singular", "gate ran off")
   theta <- res$theta
   ev <- cm_loglik(prob, theta, 2L)
   params <- to_user(prob, theta)
@@ -315,7 +318,7 @@ finish_fit <- function(prob, res) {
   }
   dimnames(vc) <- list(prob$names, prob$names)
   converged <- res$status == 0L
-  if (!converged) {
+  if (!converged && !res$gate_runaway) {
     warn_fit(sprintf("The %s fit did not converge: %s after %d iterations (relative change %.3g).",
                      "cmoe", status_msg[res$status + 1L], res$iter, res$relchange),
              "contamoe_warning_convergence")

@@ -70,7 +70,10 @@ rate_study <- function(setting, n, reps, method = c("direct", "em"), start = c("
     row <- study_cell(makers[[cell$setting]](cell$n), cell, method, start, control)
     progress()
     row
-  }, future.seed = as.integer(seed), future.packages = "contamoe")
+  }, future.seed = as.integer(seed), future.packages = "contamoe",
+  # small chunks keep the workers balanced (cells differ a lot in cost); the
+  # random streams are per cell, so chunking never changes the result
+  future.chunk.size = 8L)
   out <- do.call(rbind, rows)
   rownames(out) <- NULL
   meta <- lapply(makers, function(make) {

@@ -26,7 +26,8 @@ enum cm_status {
     CM_OK = 0,
     CM_MAXIT = 1,      /* iteration cap reached before convergence */
     CM_NONFINITE = 2,  /* log-likelihood became NaN or infinite */
-    CM_SINGULAR = 3    /* a Newton system could not be solved */
+    CM_SINGULAR = 3,   /* a Newton system could not be solved */
+    CM_RUNAWAY = 4     /* a gate coefficient passed its bound: no finite maximiser */
 };
 
 /* The data of one fit. lf0 holds log f0(y_i | x_i), fixed during a fit. */
@@ -38,7 +39,7 @@ typedef struct {
 /* Stopping rules and floors. */
 typedef struct {
     int maxit, inner_maxit;
-    double tol, lognu_min;
+    double tol, lognu_min, gate_bound;
 } cm_control;
 
 static inline int cm_block(const cm_data *d) { return d->pg + d->q + 2; }
@@ -55,6 +56,7 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
               double *score, double *hess, double *work);
 size_t cm_work_size(const cm_data *d);
 void cm_linear_predictors(const cm_data *d, const double *theta, double *u, double *g);
+int cm_gate_runaway(const cm_data *d, const double *theta, double bound);
 int cm_chol_solve(int p, const double *a, double *b, double *fac, double ridge_start,
                   double *ridge);
 

@@ -29,7 +29,8 @@ static void fix_floored(const cm_data *d, const double *theta, double lognu_min,
 }
 
 /* Newton from theta (overwritten with the result). Converged when a step
- * changes the log-likelihood by at most tol * (|loglik| + 1). */
+ * changes the log-likelihood by at most tol * (|loglik| + 1); stopped when
+ * the gate runs off. */
 int cm_direct(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *tr)
 {
     const int p = cm_npar(d);
@@ -83,6 +84,10 @@ int cm_direct(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *
         ll = lln;
         if (fabs(tr->relchange) <= ctl->tol && ridge == 0.0) {
             status = CM_OK;
+            break;
+        }
+        if (cm_gate_runaway(d, theta, ctl->gate_bound)) {
+            status = CM_RUNAWAY;
             break;
         }
     }

@@ -198,7 +198,8 @@ int cm_mstep(const cm_data *d, const double *resp, double *theta, const cm_contr
 }
 
 /* EM from theta (overwritten with the result). Converged when the
- * log-likelihood changes by at most tol * (|loglik| + 1) in one iteration. */
+ * log-likelihood changes by at most tol * (|loglik| + 1) in one iteration;
+ * stopped when the gate runs off (no finite maximiser to converge to). */
 int cm_em(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *tr)
 {
     double *work = (double *) R_alloc(cm_work_size(d) + cm_mstep_work_size(d), sizeof(double));
@@ -227,6 +228,10 @@ int cm_em(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *tr)
             status = CM_OK;
             break;
         }
+        if (cm_gate_runaway(d, theta, ctl->gate_bound)) {
+            status = CM_RUNAWAY;
+            break;
+        }
     }
     tr->loglik = ll;
     return status;
@@ -234,19 +239,20 @@ int cm_em(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *tr)
 
 /* ---- .Call boundary --------------------------------------------------- */
 
-/* control = c(maxit, inner_maxit, tol, lognu_min) */
+/* control = c(maxit, inner_maxit, tol, lognu_min, gate_bound) */
 void cm_unpack_control(SEXP control, cm_control *ctl)
 {
-    if (!Rf_isReal(control) || XLENGTH(control) != 4)
-        Rf_error("`control` must be a double vector of length 4");
+    if (!Rf_isReal(control) || XLENGTH(control) != 5)
+        Rf_error("`control` must be a double vector of length 5");
     const double *c = REAL(control);
     if (!(c[0] >= 0 && c[0] <= 1e7) || !(c[1] >= 1 && c[1] <= 1e4) || !(c[2] > 0) ||
-        !R_FINITE(c[2]) || !R_FINITE(c[3]))
+        !R_FINITE(c[2]) || !R_FINITE(c[3]) || !(c[4] > 0) || !R_FINITE(c[4]))
         Rf_error("`control` holds invalid values");
     ctl->maxit = (int) c[0];
     ctl->inner_maxit = (int) c[1];
     ctl->tol = c[2];
     ctl->lognu_min = c[3];
+    ctl->gate_bound = c[4];
 }
 
 /* list(theta, loglik, path, iter, relchange, status) */

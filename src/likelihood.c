@@ -149,6 +149,15 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
     return R_FINITE(total) ? CM_OK : CM_NONFINITE;
 }
 
+/* Has any gate coefficient (beta_k, tau_k) passed +-bound? */
+int cm_gate_runaway(const cm_data *d, const double *theta, double bound)
+{
+    for (int k = 0; k < d->K; k++)
+        for (int j = 0; j <= d->pg; j++)
+            if (fabs(theta[(size_t) k * cm_block(d) + j]) > bound) return 1;
+    return 0;
+}
+
 /* Solve (A + lambda I) x = b for symmetric A, with lambda = 0 first and then
  * growing from ridge_start * max|diag A| until A + lambda I is positive
  * definite. a (p x p) is preserved; fac (p x p) is scratch; b is overwritten

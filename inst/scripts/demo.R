@@ -7,6 +7,7 @@ library(contamoe)
 out <- "demo-output"
 dir.create(out, showWarnings = FALSE)
 future::plan(future::multisession, workers = 2)
+options(progressr.enable = TRUE)
 progressr::handlers(global = TRUE)
 
 cat("A single fit in the paper's distinguishable setting (n = 10000):\n")

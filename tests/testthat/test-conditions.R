@@ -583,24 +583,26 @@ test_that("C_em and C_direct reject wrong data, theta and control", {
   y <- rnorm(n)
   lf0 <- stats::dnorm(y, log = TRUE)
   th <- c(0, 0, 0, 0.1, 0.1, 0)
-  ctl <- c(50, 10, 1e-8, -20) # maxit, inner_maxit, tol, log nu floor
+  ctl <- c(50, 10, 1e-8, -20, 20) # maxit, inner_maxit, tol, log nu floor, gate bound
   for (entry in list(contamoe:::C_em, contamoe:::C_direct)) {
     fit <- function(y, xe = X, xg = X, l = lf0, K = 1L, mean = 2L, theta = th,
                     control = ctl) {
       .Call(entry, y, xe, xg, l, K, mean, theta, control)
     }
     expect_type(fit(y)$status, "integer")
-    expect_error(fit(y, control = ctl[-1]), "`control`.*length 4")
+    expect_error(fit(y, control = ctl[-1]), "`control`.*length 5")
     expect_error(fit(y, control = as.integer(ctl)), "`control`")
     expect_error(fit(y, control = NULL), "`control`")
     expect_error(fit(y, control = as.list(ctl)), "`control`")
-    expect_error(fit(y, control = c(-1, 10, 1e-8, -20)), "`control`")
-    expect_error(fit(y, control = c(1e8, 10, 1e-8, -20)), "`control`")
-    expect_error(fit(y, control = c(NA, 10, 1e-8, -20)), "`control`")
-    expect_error(fit(y, control = c(50, 0, 1e-8, -20)), "`control`")
-    expect_error(fit(y, control = c(50, 10, 0, -20)), "`control`")
-    expect_error(fit(y, control = c(50, 10, NaN, -20)), "`control`")
-    expect_error(fit(y, control = c(50, 10, 1e-8, NA)), "`control`")
+    expect_error(fit(y, control = c(-1, 10, 1e-8, -20, 20)), "`control`")
+    expect_error(fit(y, control = c(1e8, 10, 1e-8, -20, 20)), "`control`")
+    expect_error(fit(y, control = c(NA, 10, 1e-8, -20, 20)), "`control`")
+    expect_error(fit(y, control = c(50, 0, 1e-8, -20, 20)), "`control`")
+    expect_error(fit(y, control = c(50, 10, 0, -20, 20)), "`control`")
+    expect_error(fit(y, control = c(50, 10, NaN, -20, 20)), "`control`")
+    expect_error(fit(y, control = c(50, 10, 1e-8, NA, 20)), "`control`")
+    expect_error(fit(y, control = c(50, 10, 1e-8, -20, 0)), "`control`")
+    expect_error(fit(y, control = c(50, 10, 1e-8, -20, Inf)), "`control`")
     expect_error(fit(y, xe = X[-1, ]), "`xe`")
     expect_error(fit(y, xg = X[-1, ]), "`xg`")
     expect_error(fit(as.character(y)), "`y`")
@@ -623,7 +625,7 @@ test_that("C_mstep rejects wrong responsibilities and control", {
   y <- rnorm(n)
   lf0 <- stats::dnorm(y, log = TRUE)
   th <- c(0, 0, 0, 0.1, 0.1, 0)
-  ctl <- c(50, 10, 1e-8, -20)
+  ctl <- c(50, 10, 1e-8, -20, 20)
   resp <- cbind(rep(0.5, n), rep(0.5, n))
   M <- function(r = resp, control = ctl, theta = th, xe = X) {
     .Call(contamoe:::C_mstep, y, xe, X, lf0, 1L, 2L, theta, r, control)
@@ -654,7 +656,7 @@ test_that("C_mstep rejects infinite responsibilities", {
   resp <- cbind(rep(0.5, n), rep(0.5, n))
   resp[1, 1] <- Inf
   expect_error(.Call(contamoe:::C_mstep, y, X, X, lf0, 1L, 2L, c(0, 0, 0, 0.1, 0.1, 0), resp,
-                     c(50, 10, 1e-8, -20)), "`resp`")
+                     c(50, 10, 1e-8, -20, 20)), "`resp`")
 })
 
 test_that("C_mean_eval rejects wrong codes and types", {
