@@ -30,3 +30,16 @@ check: deps
 
 clean:
 	rm -rf $(PKG).Rcheck $(TARBALL) src/*.o src/*.so demo-output
+
+# Memory checks of the C code: each builds the package into a tarball and
+# installs it into a private temporary library (nothing is compiled in src/),
+# then runs the testthat suite: under valgrind (log in valgrind.log; takes
+# ~30-60x the native run time), or with the C code built with ASan and UBSan
+# (log in sanitize.log). TEST_FILTER=regex limits the test files run.
+.PHONY: valgrind sanitize
+
+valgrind: deps
+	R="$(R)" RSCRIPT="$(RSCRIPT)" bash tools/valgrind.sh
+
+sanitize: deps
+	R="$(R)" RSCRIPT="$(RSCRIPT)" bash tools/sanitize.sh

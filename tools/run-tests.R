@@ -17,16 +17,17 @@ out <- args[[2]]
 unlink(out)
 
 lib <- find.package("contamoe")
-so <- file.path(lib, "libs", "contamoe.so")
 message("#### contamoe from: ", lib)
 
+# plain, line by line progress output, even where cli thinks it has a terminal
+options(cli.dynamic = FALSE, cli.unicode = FALSE, cli.num_colors = 1L)
 Marker <- R6::R6Class("Marker", inherit = testthat::Reporter, public = list(
   file = "",
   start_file = function(filename) {
     self$file <- basename(filename)
-    message("#### file: ", self$file)
+    message("\n#### file: ", self$file)
   },
-  start_test = function(context, test) message("#### test: ", self$file, " :: ", test)
+  start_test = function(context, test) message("\n#### test: ", self$file, " :: ", test)
 ))
 reporter <- testthat::MultiReporter$new(list(
   testthat::ProgressReporter$new(file = stderr(), show_praise = FALSE),

@@ -11,7 +11,7 @@
 #     overlapping memcpy, fishy malloc arguments, ...
 #   - a leak whose blocks are "definitely lost".
 # Other leak kinds with contamoe frames are listed but do not fail. Each
-# record is shown with the last test that started before it.
+# error record is shown with the last test that started before it.
 args <- commandArgs(trailingOnly = TRUE)
 if (length(args) != 1) stop("usage: valgrind-report.R <valgrind log>")
 lines <- readLines(args[[1]], warn = FALSE)
@@ -29,8 +29,8 @@ flush <- function() {
   cur <<- character()
 }
 for (ln in lines) {
-  if (startsWith(ln, "#### test: ")) {
-    cur_test <- sub("^#### test: ", "", ln)
+  if (grepl("#### test: ", ln, fixed = TRUE)) {
+    cur_test <- sub(".*#### test: ", "", ln)
     next
   }
   if (!grepl(vg_re, ln)) next
@@ -70,11 +70,29 @@ if (length(kinds)) {
   cat("error kinds (anywhere, including R itself):\n")
   cat(sprintf("  %4d  %s", as.integer(kinds), names(kinds)), sep = "\n")
 }
+# A stack as printed here: runs of more than two frames inside libR.so are
+# shortened to one line (the log has them all).
+compact <- function(x) {
+  r_frame <- grepl("^ *by 0x[0-9A-Fa-f]+: .*\\(in .*/libR\\.so\\)$", x)
+  run <- rle(r_frame)
+  ends <- cumsum(run$lengths)
+  starts <- ends - run$lengths + 1
+  out <- character()
+  for (j in seq_along(run$lengths)) {
+    seg <- x[starts[j]:ends[j]]
+    if (run$values[j] && length(seg) > 2)
+      seg <- c(seg[1:2], sprintf("   ... %d more frames in libR.so", length(seg) - 2))
+    out <- c(out, seg)
+  }
+  out
+}
 show <- which(in_pkg)
 for (i in show) {
-  cat(sprintf("\n---- %s record (test: %s) ----\n",
-              if (bad[i]) "FAILING" else "informational", records[[i]]$test))
-  cat(records[[i]]$lines, sep = "\n")
+  cat(sprintf("\n---- %s record (%s) ----\n",
+              if (bad[i]) "FAILING" else "informational",
+              if (is_leak[i]) "a leak: reported at exit, not by a test"
+              else paste("test:", records[[i]]$test)))
+  cat(compact(records[[i]]$lines), sep = "\n")
 }
 if (any(bad)) {
   cat(sprintf("\nvalgrind: %d error record(s) in contamoe code\n", sum(bad)))
