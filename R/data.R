@@ -15,3 +15,19 @@
 #' @examples
 #' rate_slopes(paper_study, parameters = c("beta", "exp_tau", "eta", "nu"))
 "paper_study"
+
+#' Slow rates in the non-distinguishable case (i)
+#'
+#' A [rate_study()] of case (i) of the paper, \eqn{\eta^* = e_1(1 + c\,
+#' n^{-1/8})}, with smaller perturbation constants than the paper's \eqn{c =
+#' 1}: settings `"nondist_i_c0.3"` and `"nondist_i_c0.1"` (see the
+#' `perturbation` argument of [paper_setting()]), at 9 sample sizes from
+#' \eqn{10^4} to \eqn{10^6} with 20 replications each, the exact MLE started at
+#' the truth. Computed by `inst/scripts/slow-rates-study.R`; wall time and
+#' workers in the attributes `wall_seconds` and `workers`.
+#'
+#' @format A data frame of class `cmoe_rate_study`, as described in
+#'   [rate_study()].
+#' @examples
+#' rate_slopes(slow_rates_study, degenerate = "exclude")
+"slow_rates_study"

@@ -82,6 +82,21 @@ as_control <- function(control) {
 #'   largest log-likelihood is kept; `fit$starts` records them all. Set a seed
 #'   for reproducible random starts.
 #'
+#' @section Diagnostics: warnings of class `contamoe_warning_convergence` (no
+#'   convergence), `contamoe_warning_floor` (a prompt variance on its floor:
+#'   the prompt collapsed onto a point), `contamoe_warning_gate` (the gate ran
+#'   off, see [cmoe_control()]), `contamoe_warning_information` (no standard
+#'   errors: the observed information is not positive definite) and
+#'   `contamoe_warning_identifiability`. The last compares the fit with the
+#'   pre-trained expert alone: when the likelihood ratio statistic
+#'   `lr_pretrained` \eqn{= 2(\ell - \sum_i \log f_0(y_i \mid x_i))} is below the
+#'   95\% point of a \eqn{\chi^2} with as many degrees of freedom as
+#'   parameters, the prompt does not detectably improve on the pre-trained
+#'   expert, as when the two coincide (the non-identifiable case of a Gaussian
+#'   pre-trained expert with the prompt's mean function). This is a heuristic:
+#'   the statistic has no \eqn{\chi^2} law at that boundary. A rank-deficient
+#'   design is an error.
+#'
 #' @section Standard errors: from the analytic observed information, the
 #'   negative Hessian of the log-likelihood at the estimate, in
 #'   \eqn{(\beta, \tau, \eta, \log\nu)}, with the delta method for \eqn{\nu}.
@@ -161,6 +176,8 @@ cmoe <- function(formula, data, pretrained, mean = "tanh", K = 1L,
   }
   lf0 <- pretrained_logdens(pretrained, design$y, m0)
 
+  check_rank(design$xe, "expert")
+  check_rank(cbind(1, design$xg), "gate")
   npar <- K * (ncol(design$xg) + ncol(design$xe) + 2L)
   if (length(design$y) <= npar) {
     abort_input(sprintf(
@@ -170,6 +187,7 @@ cmoe <- function(formula, data, pretrained, mean = "tanh", K = 1L,
   prob <- cm_problem(design$y, design$xe, design$xg, lf0, K, mean)
   theta0 <- if (is.null(start)) NULL else to_internal(prob, check_start(start, prob))
   res <- cmoe_fit(prob, method, theta0, nstart, control)
+  res$lr_pretrained <- 2 * (res$loglik - sum(lf0))
 
   structure(c(list(call = cl, formula = f, terms = attr(mf, "terms"),
                    pretrained = pretrained, mean = mean, K = as.integer(K), method = method,
@@ -208,6 +226,22 @@ model_design <- function(f, mf, response = TRUE, arg = "data") {
                         yname), call = NULL)
   }
   list(y = as.double(y), xe = xe, xg = xg)
+}
+
+# A rank-deficient design leaves coefficients unidentified: say which columns.
+check_rank <- function(x, which) {
+  if (!ncol(x)) return(invisible())
+  qx <- qr(x)
+  if (qx$rank < ncol(x)) {
+    bad <- colnames(x)[qx$pivot[seq.int(qx$rank + 1L, ncol(x))]]
+    abort_input(sprintf(paste0(
+      "`data` gives a rank-deficient %s design: %s %s a linear combination of the other ",
+      "columns%s; drop %s."), which, paste0("`", bad, "`", collapse = ", "),
+      if (length(bad) > 1L) "are each" else "is",
+      if (which == "gate") " (or constant, since tau is the gate's intercept)" else "",
+      if (length(bad) > 1L) "them" else "it"), call = NULL)
+  }
+  invisible()
 }
 
 # Starting values given by the user: a cmoe fit or a parameter list.
@@ -331,6 +365,13 @@ finish_fit <- function(prob, res) {
     warn_fit("The gate ran off towards a deterministic split (a gate coefficient beyond `gate_bound`): the likelihood may have no finite maximiser, as when a prompt is nearly the pre-trained expert.",
              "contamoe_warning_gate")
   }
+  lr <- res$lr_pretrained
+  if (!is.null(lr) && is.finite(lr) && lr < stats::qchisq(0.95, p)) {
+    warn_fit(sprintf(paste0(
+      "The prompt barely improves on the pre-trained expert (likelihood ratio %.3g on %d ",
+      "parameters): the data may not tell them apart, and the gate is then not identified."),
+      lr, p), "contamoe_warning_identifiability")
+  }
   if (anyNA(vc) && is.finite(res$loglik)) {
     warn_fit("The observed information is not positive definite: standard errors are not available.",
              "contamoe_warning_information")
@@ -341,6 +382,6 @@ finish_fit <- function(prob, res) {
        npar = p, nobs = prob$n,
        converged = converged, status = status_msg[res$status + 1L], iterations = res$iter,
        relchange = res$relchange, loglik_path = res$path, at_floor = res$at_floor,
-       gate_runaway = res$gate_runaway,
+       gate_runaway = res$gate_runaway, lr_pretrained = res$lr_pretrained,
        responsibilities = ev$resp, starts = res$starts)
 }

@@ -99,7 +99,8 @@ summary.cmoe <- function(object, ...) {
                  K = object$K, mean = object$mean, pretrained = object$pretrained,
                  method = object$method, converged = object$converged,
                  status = object$status, iterations = object$iterations,
-                 relchange = object$relchange, at_floor = object$at_floor),
+                 relchange = object$relchange, at_floor = object$at_floor,
+                 lr_pretrained = object$lr_pretrained),
             class = "summary.cmoe")
 }
 
@@ -115,6 +116,8 @@ print.summary.cmoe <- function(x, digits = max(3L, getOption("digits") - 3L), ..
   cat(sprintf("log-likelihood: %s   AIC: %s   BIC: %s   n = %d\n",
               format(x$loglik, digits = digits + 3L), format(x$aic, digits = digits + 3L),
               format(x$bic, digits = digits + 3L), x$nobs))
+  cat(sprintf("Against the pre-trained expert alone: likelihood ratio %s on %d parameters\n",
+              format(x$lr_pretrained, digits = digits + 2L), nrow(x$coefficients)))
   cat(sprintf("Method %s: %s after %d iterations, final relative change %.3g%s\n",
               x$method, x$status, x$iterations, x$relchange,
               if (x$at_floor) "; a prompt variance is on its floor" else ""))

@@ -39,7 +39,7 @@ int cm_direct(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *
     double *step = (double *) R_alloc((size_t) p, sizeof(double));
     double *trial = (double *) R_alloc((size_t) p, sizeof(double));
     double *negH = (double *) R_alloc((size_t) p * p, sizeof(double));
-    double *fac = (double *) R_alloc((size_t) p * p, sizeof(double));
+    double *fac = (double *) R_alloc((size_t) p * p + p, sizeof(double));
     double ll, lln = R_NegInf, ridge;
 
     tr->iter = 0;

@@ -15,7 +15,7 @@ static int max_sys(const cm_data *d) { return imax2(gate_npar(d), d->q); }
 size_t cm_mstep_work_size(const cm_data *d)
 {
     size_t n = d->n, P = max_sys(d);
-    return n * d->K + 2 * n + 3 * P * P + 3 * P + (size_t) cm_npar(d) + d->K + 1;
+    return n * d->K + 2 * n + 3 * P * P + 4 * P + d->K + 1 + (size_t) cm_npar(d);
 }
 
 /* Weighted multinomial log-likelihood of the gate,
@@ -77,8 +77,8 @@ static double gate_objective(const cm_data *d, const double *resp, const double 
     return Q;
 }
 
-/* Copy the gate parameters between theta and a compact vector (dir > 0:
- * gate += t * step into theta; used for trial points). */
+/* Trial point: theta's gate parameters = base's + t * step (step in the
+ * compact gate order of gate_objective). */
 static void gate_axpy(const cm_data *d, double *theta, const double *base, const double *step,
                       double t)
 {
@@ -93,7 +93,7 @@ static void gate_update(const cm_data *d, const double *resp, double *theta,
                         const cm_control *ctl, double *g, double *sys, double *trial)
 {
     const int P = gate_npar(d), p = cm_npar(d);
-    double *negH = sys, *fac = negH + (size_t) P * P, *grad = fac + (size_t) P * P;
+    double *negH = sys, *fac = negH + (size_t) P * P, *grad = fac + (size_t) P * P + P;
     double *step = grad + P, *pk = step + P, ridge;
     double Q = gate_objective(d, resp, theta, g, grad, negH, pk);
     for (int it = 0; it < ctl->inner_maxit; it++) {
@@ -135,7 +135,8 @@ static void expert_update(const cm_data *d, const double *w, double *blk, const 
                           double *u, double *ut, double *sys)
 {
     const int n = d->n, q = d->q;
-    double *eta = blk + d->pg + 1, *A = sys, *fac = A + (size_t) q * q, *b = fac + (size_t) q * q;
+    double *eta = blk + d->pg + 1, *A = sys, *fac = A + (size_t) q * q;
+    double *b = fac + (size_t) q * q + q;
     double *trial = b + q, wsum = 0.0, ridge, h, dh, d2h;
     for (int i = 0; i < n; i++) wsum += w[i];
     if (!(wsum > 0.0)) return; /* a prompt without mass keeps its parameters */
@@ -188,7 +189,7 @@ int cm_mstep(const cm_data *d, const double *resp, double *theta, const cm_contr
 {
     const size_t n = d->n, P = max_sys(d);
     double *g = work, *u = g + n * d->K, *ut = u + n, *sys = ut + n;
-    double *trial = sys + 3 * P * P + 3 * P;
+    double *trial = sys + 3 * P * P + 4 * P + d->K + 1;
     gate_update(d, resp, theta, ctl, g, sys, trial);
     for (int k = 0; k < d->K; k++)
         expert_update(d, resp + (k + 1) * n, theta + (size_t) k * cm_block(d), ctl, u, ut, sys);

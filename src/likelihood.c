@@ -158,30 +158,38 @@ int cm_gate_runaway(const cm_data *d, const double *theta, double bound)
     return 0;
 }
 
-/* Solve (A + lambda I) x = b for symmetric A, with lambda = 0 first and then
- * growing from ridge_start * max|diag A| until A + lambda I is positive
- * definite. a (p x p) is preserved; fac (p x p) is scratch; b is overwritten
- * with x. Returns CM_OK or CM_SINGULAR; *ridge receives lambda. */
+/* Solve (A + lambda I) x = b for symmetric A after equilibrating it to unit
+ * diagonal (so that badly scaled parameters do not spoil the solve or the
+ * ridge), with lambda = 0 first and then growing from ridge_start until the
+ * equilibrated matrix plus lambda I is positive definite. a (p x p) is
+ * preserved; fac (p x p + p) is scratch; b is overwritten with x.
+ * Returns CM_OK or CM_SINGULAR; *ridge receives lambda. */
 int cm_chol_solve(int p, const double *a, double *b, double *fac, double ridge_start,
                   double *ridge)
 {
-    double dmax = 0.0;
-    for (int j = 0; j < p; j++) dmax = fmax2(dmax, fabs(a[(size_t) j * p + j]));
-    if (!R_FINITE(dmax)) return CM_SINGULAR;
-    if (dmax == 0.0) dmax = 1.0;
+    double *s = fac + (size_t) p * p;
+    for (int j = 0; j < p; j++) {
+        double djj = fabs(a[(size_t) j * p + j]);
+        if (!R_FINITE(djj)) return CM_SINGULAR;
+        s[j] = djj > 0.0 ? 1.0 / sqrt(djj) : 1.0;
+    }
+    for (int j = 0; j < p; j++) b[j] *= s[j];
     double lambda = 0.0;
     for (int attempt = 0; attempt < 40; attempt++) {
-        memcpy(fac, a, sizeof(double) * (size_t) p * p);
+        for (int j = 0; j < p; j++)
+            for (int i = 0; i <= j; i++)
+                fac[(size_t) j * p + i] = s[i] * a[(size_t) j * p + i] * s[j];
         for (int j = 0; j < p; j++) fac[(size_t) j * p + j] += lambda;
         int info = 0, one = 1;
         F77_CALL(dpotrf)("U", &p, fac, &p, &info FCONE);
         if (info == 0) {
             F77_CALL(dpotrs)("U", &p, &one, fac, &p, b, &p, &info FCONE);
             if (info != 0) return CM_SINGULAR;
+            for (int j = 0; j < p; j++) b[j] *= s[j];
             *ridge = lambda;
             return CM_OK;
         }
-        lambda = lambda == 0.0 ? ridge_start * dmax : 10.0 * lambda;
+        lambda = lambda == 0.0 ? ridge_start : 10.0 * lambda;
     }
     return CM_SINGULAR;
 }

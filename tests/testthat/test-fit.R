@@ -156,3 +156,120 @@ test_that("a prompt variance on its floor and non-convergence give classed warni
     expect_equal(fit$params$eta[1], 2, tolerance = 1e-6)
   }
 })
+
+# ---- degenerate data: each ends in a documented result or a clear error ----
+
+fit_quietly <- function(...) {
+  seen <- character()
+  fit <- withCallingHandlers(cmoe(...), warning = function(w) {
+    seen <<- c(seen, class(w)[1L])
+    invokeRestart("muffleWarning")
+  })
+  list(fit = fit, warnings = seen)
+}
+
+pre_linear <- function() expert_spec("gaussian", "linear", eta = c(0, 1), nu = 0.1)
+
+test_that("all responses equal: the prompt collapses onto them, flagged", {
+  set.seed(51)
+  d <- data.frame(x = rnorm(200), y = 3)
+  for (method in c("em", "direct")) {
+    res <- fit_quietly(y ~ x, d, pre_linear(), mean = "linear", method = method)
+    expect_true("contamoe_warning_floor" %in% res$warnings)
+    expect_true(res$fit$at_floor)
+    expect_equal(res$fit$params$eta[1], 3, tolerance = 1e-8)
+  }
+})
+
+test_that("a constant or collinear covariate is a clear error", {
+  set.seed(52)
+  d <- data.frame(x = rep(1, 100), z = rnorm(100), y = rnorm(100))
+  expect_error(cmoe(y ~ x, d, pre_linear(), mean = "linear"), "rank-deficient expert design",
+               class = "contamoe_error_input")
+  d$w <- 2 * d$z
+  expect_error(cmoe(y ~ z - 1 | z + w, d, expert_spec("gaussian", "linear", 1, 0.1),
+                    mean = "linear"), "rank-deficient gate design.*`w`",
+               class = "contamoe_error_input")
+})
+
+test_that("a perfectly separable gate runs off and is flagged", {
+  set.seed(53)
+  d <- data.frame(x = rnorm(400))
+  d$y <- ifelse(d$x > 0, -2 + rnorm(400, sd = 0.3), d$x + rnorm(400, sd = 0.3))
+  for (method in c("em", "direct")) {
+    res <- fit_quietly(y ~ x, d, pre_linear(), mean = "linear", method = method)
+    expect_true("contamoe_warning_gate" %in% res$warnings)
+    expect_true(res$fit$gate_runaway)
+    expect_false(res$fit$converged)
+    expect_equal(res$fit$status, "gate ran off")
+    expect_equal(res$fit$params$eta[1], -2, tolerance = 0.1)
+  }
+})
+
+test_that("a prompt identical to the pre-trained expert returns with a diagnostic", {
+  set.seed(54)
+  d <- data.frame(x = rnorm(400))
+  d$y <- d$x + rnorm(400, sd = sqrt(0.1))
+  for (method in c("em", "direct")) {
+    res <- fit_quietly(y ~ x, d, pre_linear(), mean = "linear", method = method)
+    expect_true("contamoe_warning_identifiability" %in% res$warnings)
+    expect_lt(res$fit$lr_pretrained, qchisq(0.95, 5))
+    expect_true(is.finite(res$fit$loglik))
+  }
+  # the distinguishable paper setting is far from that
+  pd <- paper_data(2000, seed = 55, d = 2, eta = c(-1, 0), nu = 0.01)
+  expect_gt(cmoe(y ~ . - 1, pd$data, pd$pretrained)$lr_pretrained, 1000)
+})
+
+test_that("n barely above the number of parameters still returns", {
+  set.seed(56)
+  d <- data.frame(x = rnorm(6))
+  d$y <- d$x + rnorm(6)
+  res <- fit_quietly(y ~ x, d, pre_linear(), mean = "linear")
+  expect_s3_class(res$fit, "cmoe")
+  expect_true(is.finite(res$fit$loglik))
+})
+
+test_that("covariates and responses on scales from 1e-8 to 1e8 are fitted alike", {
+  set.seed(57)
+  base <- data.frame(x = rnorm(500))
+  comp <- runif(500) < plogis(base$x)
+  base$y <- ifelse(comp, -base$x, base$x) + rnorm(500, sd = 0.1)
+  ref <- cmoe(y ~ x, base, expert_spec("gaussian", "linear", c(0, 1), 0.01), mean = "linear")
+  for (sc in c(1e-8, 1e8)) {
+    dx <- transform(base, x = x * sc)
+    fx <- cmoe(y ~ x, dx, expert_spec("gaussian", "linear", c(0, 1 / sc), 0.01),
+               mean = "linear", method = "direct")
+    expect_equal(unname(coef(fx)[c("beta_x", "eta_x")] * sc),
+                 unname(coef(ref)[c("beta_x", "eta_x")]), tolerance = 1e-5)
+    expect_equal(fx$loglik, ref$loglik, tolerance = 1e-8)
+    dy <- transform(base, y = y * sc)
+    for (method in c("em", "direct")) {
+      fy <- cmoe(y ~ x, dy, expert_spec("gaussian", "linear", c(0, sc), 0.01 * sc^2),
+                 mean = "linear", method = method)
+      expect_true(fy$converged)
+      expect_equal(unname(coef(fy)[c("eta_(Intercept)", "eta_x")] / sc),
+                   unname(coef(ref)[c("eta_(Intercept)", "eta_x")]), tolerance = 1e-4)
+      expect_equal(fy$loglik, ref$loglik - 500 * log(sc), tolerance = 1e-8)
+    }
+  }
+})
+
+test_that("NaN during the iterations ends in a status, not a crash", {
+  set.seed(58)
+  n <- 50L
+  x <- matrix(rnorm(n), n, 1)
+  y <- rnorm(n)
+  lf0 <- replace(dnorm(y, log = TRUE), 7, NaN)
+  for (entry in list(C_em, C_direct)) {
+    res <- .Call(entry, y, x, x, lf0, 1L, 2L, c(0, 0, 0.5, 0), c(50, 10, 1e-8, -20, 20))
+    expect_identical(res$status, 2L)
+  }
+})
+
+test_that("the same seed gives bit-identical fits", {
+  pd <- paper_data(1500, seed = 59, d = 2, eta = c(-1, 0), nu = 0.01)
+  a <- { set.seed(9); cmoe(y ~ . - 1, pd$data, pd$pretrained, nstart = 3) }
+  b <- { set.seed(9); cmoe(y ~ . - 1, pd$data, pd$pretrained, nstart = 3) }
+  expect_identical(a[setdiff(names(a), "call")], b[setdiff(names(b), "call")])
+})
