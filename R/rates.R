@@ -265,7 +265,8 @@ plot.cmoe_rate_study <- function(x, setting = x$setting[1L], parameters = rate_p
     hi <- m$mean + 2 * m$se
     graphics::plot(m$n, m$mean, log = "xy", ylim = range(lo, hi), pch = 19, xlab = "n",
                    ylab = "mean error", main = sprintf("%s: %s", setting, labels[[p]]))
-    graphics::arrows(m$n, lo, m$n, hi, angle = 90, code = 3, length = 0.02)
+    bar <- hi > lo * (1 + 1e-9)
+    graphics::arrows(m$n[bar], lo[bar], m$n[bar], hi[bar], angle = 90, code = 3, length = 0.02)
     sl <- slopes[slopes$parameter == p, ]
     legend <- sprintf("fitted %.2f [%.2f, %.2f]", sl$slope, sl$lower, sl$upper)
     lty <- 1
