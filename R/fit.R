@@ -176,14 +176,14 @@ cmoe <- function(formula, data, pretrained, mean = "tanh", K = 1L,
   }
   lf0 <- pretrained_logdens(pretrained, design$y, m0)
 
-  check_rank(design$xe, "expert")
-  check_rank(cbind(1, design$xg), "gate")
   npar <- K * (ncol(design$xg) + ncol(design$xe) + 2L)
   if (length(design$y) <= npar) {
     abort_input(sprintf(
       "`data` has %d complete observations, but the model has %d parameters; it needs more observations than parameters.",
       length(design$y), npar))
   }
+  check_rank(design$xe, "expert")
+  check_rank(cbind(1, design$xg), "gate")
   prob <- cm_problem(design$y, design$xe, design$xg, lf0, K, mean)
   theta0 <- if (is.null(start)) NULL else to_internal(prob, check_start(start, prob))
   res <- cmoe_fit(prob, method, theta0, nstart, control)

@@ -1,6 +1,6 @@
 # Installs what building, checking and demonstrating contamoe needs and is
-# missing on this machine: the R packages from CRAN and, for the vignettes,
-# pandoc through apt-get.
+# missing on this machine: the R packages from CRAN, pandoc and qpdf through
+# apt-get.
 pkgs <- c("Formula", "future", "future.apply", "progressr", "testthat", "knitr",
           "rmarkdown", "roxygen2")
 missing <- setdiff(pkgs, rownames(utils::installed.packages()))
@@ -11,10 +11,16 @@ if (length(missing)) {
 }
 still <- setdiff(pkgs, rownames(utils::installed.packages()))
 if (length(still)) stop("could not install: ", paste(still, collapse = ", "))
-if (!nzchar(Sys.which("pandoc"))) {
-  message("Installing pandoc (for the vignettes) with apt-get")
+# pandoc renders the vignettes; qpdf is what R CMD check --as-cran uses to
+# check PDF sizes
+tools_missing <- c("pandoc", "qpdf")[!nzchar(Sys.which(c("pandoc", "qpdf")))]
+if (length(tools_missing)) {
+  message("Installing with apt-get: ", paste(tools_missing, collapse = ", "))
   sudo <- if (Sys.info()[["user"]] == "root") "" else "sudo "
   system(paste0(sudo, "apt-get update -qq && ", sudo,
-                "env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pandoc"))
-  if (!nzchar(Sys.which("pandoc"))) stop("pandoc is needed to build the vignettes")
+                "env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ",
+                paste(tools_missing, collapse = " ")))
+  if (!all(nzchar(Sys.which(tools_missing)))) {
+    stop("could not install: ", paste(tools_missing, collapse = ", "))
+  }
 }
