@@ -97,6 +97,16 @@ as_control <- function(control) {
 #'   the statistic has no \eqn{\chi^2} law at that boundary. A rank-deficient
 #'   design is an error.
 #'
+#' @section Several prompts: with `K > 1` the gate is a softmax over the
+#'   pre-trained expert (the reference class, logit 0) and `K` prompts.
+#'   Mixtures are identified only up to the order of their components; the
+#'   fitted prompts are put in a canonical order, by decreasing share of the
+#'   data (the sum of their posterior responsibilities, which at the maximum
+#'   equals the sum of their gate probabilities), so that `prompt1` is the
+#'   largest. Coefficients are named `beta1_x`, `tau1`, `eta1_x`, `nu1`,
+#'   `beta2_x`, .... Choose `K` with [stats::AIC()] or [stats::BIC()], and
+#'   compare fitted with true prompts by [cmoe_loss()] with `type = "voronoi"`.
+#'
 #' @section Standard errors: from the analytic observed information, the
 #'   negative Hessian of the log-likelihood at the estimate, in
 #'   \eqn{(\beta, \tau, \eta, \log\nu)}, with the delta method for \eqn{\nu}.
@@ -131,6 +141,12 @@ as_control <- function(control) {
 #'            pretrained = pre)
 #' fit <- cmoe(y ~ x1 + x2 - 1, data = d, pretrained = pre)
 #' summary(fit)
+#'
+#' # choosing the number of prompts: two prompts are true here
+#' d2 <- rcmoe(x, beta = cbind(c(1, 0), c(0, 1)), tau = c(0, 0),
+#'             eta = cbind(c(-1, 0), c(0, 1)), nu = c(0.01, 0.01), pretrained = pre)
+#' fits <- lapply(1:3, function(k) cmoe(y ~ x1 + x2 - 1, data = d2, pretrained = pre, K = k))
+#' sapply(fits, BIC)
 #' @export
 cmoe <- function(formula, data, pretrained, mean = "tanh", K = 1L,
                  method = c("em", "direct"), start = NULL, nstart = 1L,
@@ -314,6 +330,8 @@ auto_start <- function(prob, ctl) {
   }, numeric(prob$q))
   theta <- params_to_theta(list(beta = 0, tau = 0, eta = eta, nu = rep(sy^2, K)),
                            prob$pg, prob$q, K)
+  # a start needs no exact M-step: a few inner steps suffice
+  ctl[2L] <- min(ctl[2L], 5)
   .Call(C_mstep, prob$y, prob$xe, prob$xg, prob$lf0, prob$K, prob$mean_code, theta,
         resp, ctl)
 }
@@ -329,12 +347,20 @@ perturb_start <- function(prob, theta) {
   as.numeric(b)
 }
 
+# Prompts sorted by decreasing share of the data (sum of posterior
+# responsibilities), so that fits are comparable despite label switching.
+canonical_order <- function(prob, theta) {
+  if (prob$K == 1L) return(theta)
+  share <- colSums(cm_loglik(prob, theta, 0L)$resp)[-1L]
+  as.numeric(matrix(theta, ncol = prob$K)[, order(-share)])
+}
+
 # Estimates, standard errors and diagnostics on the user's scale; warns about
 # non-convergence, a variance on its floor and a singular information.
 finish_fit <- function(prob, res) {
   status_msg <- c("converged", "iteration limit reached", "log-likelihood not finite",
                   "Newton system singular", "gate ran off")
-  theta <- res$theta
+  theta <- canonical_order(prob, res$theta)
   ev <- cm_loglik(prob, theta, 2L)
   params <- to_user(prob, theta)
   p <- length(theta)

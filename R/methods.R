@@ -205,7 +205,9 @@ cmoe_eval <- function(object, xe, xg, m0, y = NULL) {
   g <- cbind(0, sweep(xg %*% p$beta, 2L, p$tau, "+"))
   lg <- row_lse(g)
   mu <- cbind(m0, matrix(mean_eval(object$mean, xe %*% p$eta)$h, nrow(xe)))
+  labels <- c("pretrained", if (object$K == 1L) "prompt" else paste0("prompt", seq_len(object$K)))
   out <- list(gate = exp(g - lg), mean = mu)
+  colnames(out$gate) <- colnames(out$mean) <- labels
   if (!is.null(y)) {
     lf0 <- pretrained_logdens(object$pretrained, y, m0)
     la <- cbind(lf0, g[, -1L, drop = FALSE] +
@@ -215,6 +217,7 @@ cmoe_eval <- function(object, xe, xg, m0, y = NULL) {
     lla <- row_lse(la)
     out$logdens <- lla - lg
     out$posterior <- exp(la - lla)
+    colnames(out$posterior) <- labels
   }
   out
 }

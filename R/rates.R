@@ -37,7 +37,15 @@
 #' @param reps Replications per sample size.
 #' @param method Fitting method, `"direct"` (default) or `"em"`.
 #' @param start `"truth"` (the paper's choice: start at the true parameters) or
-#'   `"auto"` (the automatic start of [cmoe()]).
+#'   `"auto"` (the automatic start of [cmoe()]). When more prompts are fitted
+#'   than are true, the start from the truth splits each true prompt into
+#'   copies that share its weight (\eqn{\tau - \log m} for \eqn{m} copies),
+#'   the extra copies' \eqn{\eta} perturbed by \eqn{N(0, 0.1^2)} from the
+#'   cell's random stream so that they can separate.
+#' @param K Number of prompts to fit; by default as many as the setting's
+#'   truth has. With more than one prompt on either side, the errors are
+#'   measured by the Voronoi loss (`loss_type = "voronoi"`, see
+#'   [cmoe_loss()]) and the per-parameter columns are `NA`.
 #' @param seed Integer seed of the study.
 #' @param control A [cmoe_control()].
 #' @param ... Passed to [paper_setting()] (`perturbation`, `nu0`).
@@ -50,7 +58,7 @@
 #' rate_slopes(study)
 #' @export
 rate_study <- function(setting, n, reps, method = c("direct", "em"), start = c("truth", "auto"),
-                       seed = 1L, control = cmoe_control(), ...) {
+                       seed = 1L, control = cmoe_control(), K = NULL, ...) {
   makers <- setting_makers(setting, ...)
   n <- check_finite_numeric(n, "n")
   if (!length(n) || any(n < 10) || any(n != round(n))) {
@@ -61,13 +69,16 @@ rate_study <- function(setting, n, reps, method = c("direct", "em"), start = c("
   start <- check_choice(start[1L], "start", c("truth", "auto"))
   check_number(seed, "seed", integer = TRUE)
   control <- as_control(control)
+  true_k <- length(makers[[1L]](max(n))$truth$tau)
+  if (is.null(K)) K <- true_k
+  check_number(K, "K", lower = 1, upper = 1000, integer = TRUE)
 
   cells <- expand.grid(rep = seq_len(reps), n = sort(unique(n)), setting = names(makers),
                        stringsAsFactors = FALSE)
   progress <- progressr::progressor(steps = nrow(cells))
   rows <- future.apply::future_lapply(seq_len(nrow(cells)), function(i) {
     cell <- cells[i, ]
-    row <- study_cell(makers[[cell$setting]](cell$n), cell, method, start, control)
+    row <- study_cell(makers[[cell$setting]](cell$n), cell, method, start, control, K)
     progress()
     row
   }, future.seed = as.integer(seed), future.packages = "contamoe",
@@ -78,10 +89,12 @@ rate_study <- function(setting, n, reps, method = c("direct", "em"), start = c("
   rownames(out) <- NULL
   meta <- lapply(makers, function(make) {
     s <- make(max(n))
-    list(theory = s$theory, paper = s$paper, loss = s$loss)
+    several <- K > 1L || length(s$truth$tau) > 1L
+    list(theory = if (several) NULL else s$theory, paper = if (several) NULL else s$paper,
+         loss = if (several) "voronoi" else s$loss)
   })
   structure(out, class = c("cmoe_rate_study", "data.frame"), settings = meta,
-            method = method, start = start)
+            method = method, start = start, K = as.integer(K))
 }
 
 # Named list of functions n -> cmoe_setting.
@@ -104,28 +117,28 @@ setting_makers <- function(setting, ...) {
   }), unique(setting))
 }
 
-# Simulate one data set from setting s and fit it; a one-row data frame. An
-# error anywhere (simulation or fit) is recorded in the row.
-study_cell <- function(s, cell, method, start, control) {
+# Simulate one data set from setting s and fit K prompts; a one-row data
+# frame. An error anywhere (simulation or fit) is recorded in the row.
+study_cell <- function(s, cell, method, start, control, K) {
+  truth <- as_params(s$truth, "truth", one = FALSE)
+  several <- K > 1L || length(truth$tau) > 1L
+  loss_type <- if (several) "voronoi" else s$loss
   row <- data.frame(setting = s$name, n = cell$n, rep = cell$rep, beta = NA_real_,
                     exp_tau = NA_real_, tau = NA_real_, eta = NA_real_, nu = NA_real_,
-                    loss = NA_real_, loss_type = s$loss, loglik = NA_real_,
+                    loss = NA_real_, loss_type = loss_type, loglik = NA_real_,
                     iterations = NA_integer_, converged = FALSE, at_floor = NA,
                     gate_runaway = NA, degenerate = TRUE, error = NA_character_,
                     seconds = NA_real_, stringsAsFactors = FALSE)
-  truth <- s$truth
   t0 <- proc.time()[["elapsed"]]
   res <- tryCatch({
     x <- s$draw_x(cell$n)
-    obj <- list(params = list(beta = matrix(truth$beta), tau = truth$tau,
-                              eta = matrix(truth$eta), nu = truth$nu),
-                mean = s$mean, K = 1L, pretrained = s$pretrained)
+    obj <- list(params = truth, mean = s$mean, K = length(truth$tau), pretrained = s$pretrained)
     m0 <- pretrained_mean(s$pretrained, x)
     y <- draw_responses(obj, x, x, m0)$y
-    prob <- cm_problem(y, x, x, pretrained_logdens(s$pretrained, y, m0), 1L, s$mean)
+    prob <- cm_problem(y, x, x, pretrained_logdens(s$pretrained, y, m0), K, s$mean)
+    theta0 <- if (start == "truth") to_internal(prob, split_truth(truth, K))
     t0 <- proc.time()[["elapsed"]]
-    fit <- cmoe_fit(prob, method, if (start == "truth") to_internal(prob, truth), 1L, control)
-    list(prob = prob, fit = fit)
+    list(prob = prob, fit = cmoe_fit(prob, method, theta0, 1L, control))
   }, error = function(e) e)
   row$seconds <- proc.time()[["elapsed"]] - t0
   if (inherits(res, "error")) {
@@ -134,10 +147,14 @@ study_cell <- function(s, cell, method, start, control) {
   }
   fit <- res$fit
   est <- to_user(res$prob, fit$theta)
-  rstar <- if (s$loss == "D2") distance_to_pretrained(truth, s$pretrained) else 0
-  err <- losses(est, truth, rstar)
-  row[c("beta", "exp_tau", "tau", "eta", "nu")] <- as.list(err[c("beta", "exp_tau", "tau", "eta", "nu")])
-  row$loss <- err[[s$loss]]
+  if (several) {
+    row$loss <- as.numeric(voronoi_loss(est, truth))
+  } else {
+    rstar <- if (s$loss == "D2") distance_to_pretrained(s$truth, s$pretrained) else 0
+    err <- losses(est, truth, rstar)
+    row[c("beta", "exp_tau", "tau", "eta", "nu")] <- as.list(err[c("beta", "exp_tau", "tau", "eta", "nu")])
+    row$loss <- err[[s$loss]]
+  }
   row$loglik <- fit$loglik
   row$iterations <- fit$iter
   row$converged <- fit$status == 0L
@@ -145,6 +162,20 @@ study_cell <- function(s, cell, method, start, control) {
   row$gate_runaway <- fit$gate_runaway
   row$degenerate <- !row$converged || row$at_floor || row$gate_runaway
   row
+}
+
+# Starting values for K prompts from the truth: the first K true prompts, or
+# each true prompt split into copies sharing its weight, the extra copies'
+# eta perturbed so that they can separate.
+split_truth <- function(truth, K) {
+  k_true <- length(truth$tau)
+  src <- rep_len(seq_len(k_true), K)
+  copies <- tabulate(src, k_true)
+  eta <- truth$eta[, src, drop = FALSE]
+  extra <- duplicated(src)
+  eta[, extra] <- eta[, extra] + stats::rnorm(sum(extra) * nrow(eta), sd = 0.1)
+  list(beta = truth$beta[, src, drop = FALSE], tau = truth$tau[src] - log(copies[src]),
+       eta = eta, nu = truth$nu[src])
 }
 
 rate_parameters <- c("beta", "exp_tau", "eta", "nu")

@@ -77,6 +77,8 @@ int cm_direct(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *
 
 /* loss.c */
 void cm_losses(int pg, int q, const double *est, const double *truth, double rstar, double *out);
+double cm_voronoi(int K, int Kstar, int pg, int q, const double *est, const double *truth,
+                  int *cell);
 
 /* .Call boundary helpers (likelihood.c, em.c) */
 void cm_unpack_data(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, cm_data *d);

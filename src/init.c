@@ -10,6 +10,7 @@ SEXP cm_mstep_call(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP cm_em_call(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP cm_direct_call(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP cm_losses_call(SEXP, SEXP, SEXP, SEXP);
+SEXP cm_voronoi_call(SEXP, SEXP, SEXP);
 
 #define CALLDEF(name, fun, n) {#name, (DL_FUNC) &fun, n}
 
@@ -21,6 +22,7 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF(em, cm_em_call, 8),
     CALLDEF(direct, cm_direct_call, 8),
     CALLDEF(losses, cm_losses_call, 4),
+    CALLDEF(voronoi, cm_voronoi_call, 3),
     {NULL, NULL, 0}
 };
 

@@ -273,3 +273,49 @@ test_that("the same seed gives bit-identical fits", {
   b <- { set.seed(9); cmoe(y ~ . - 1, pd$data, pd$pretrained, nstart = 3) }
   expect_identical(a[setdiff(names(a), "call")], b[setdiff(names(b), "call")])
 })
+
+# ---- several prompts ----
+
+two_prompts <- function(n, seed) {
+  set.seed(seed)
+  x <- matrix(rnorm(2 * n), n, 2, dimnames = list(NULL, c("x1", "x2")))
+  pre <- expert_spec("laplace", "linear", eta = c(1, 0), nu = 0.05)
+  truth <- list(beta = cbind(c(1, 0), c(0, 1)), tau = c(0.3, -0.3),
+                eta = cbind(c(-1, 0), c(0, 2)), nu = c(0.05, 0.1))
+  list(data = rcmoe(x, truth$beta, truth$tau, truth$eta, truth$nu, pretrained = pre,
+                    mean = "linear"), pretrained = pre, truth = truth)
+}
+
+test_that("two well separated prompts are recovered at n = 1e5, by EM and Newton alike", {
+  tp <- two_prompts(1e5, 61)
+  em <- cmoe(y ~ . - 1, tp$data, tp$pretrained, mean = "linear", K = 2)
+  direct <- cmoe(y ~ . - 1, tp$data, tp$pretrained, mean = "linear", K = 2, method = "direct")
+  expect_monotone(em)
+  expect_lt(max(abs(coef(em) - coef(direct))), 1e-4)
+  # the canonical order puts the larger prompt (tau = 0.3) first, as in the truth
+  expect_lt(as.numeric(cmoe_loss(em, tp$truth, type = "voronoi")), 0.05)
+  expect_equal(attr(cmoe_loss(em, tp$truth, type = "voronoi"), "cell"), 1:2)
+  expect_equal(em$params$tau, tp$truth$tau, tolerance = 0.05)
+  expect_equal(dim(predict(em, type = "gate")), c(1e5L, 3L))
+  expect_equal(colnames(predict(em, type = "posterior")), c("pretrained", "prompt1", "prompt2"))
+  expect_output(print(summary(em)), "eta2_x2")
+})
+
+test_that("the canonical order does not depend on the order of the start", {
+  tp <- two_prompts(4000, 62)
+  t <- tp$truth
+  swapped <- list(beta = t$beta[, 2:1], tau = t$tau[2:1], eta = t$eta[, 2:1], nu = t$nu[2:1])
+  a <- cmoe(y ~ . - 1, tp$data, tp$pretrained, mean = "linear", K = 2, start = t)
+  b <- cmoe(y ~ . - 1, tp$data, tp$pretrained, mean = "linear", K = 2, start = swapped)
+  expect_equal(coef(a), coef(b), tolerance = 1e-6)
+  share <- colSums(a$responsibilities[, -1])
+  expect_true(share[1] >= share[2])
+})
+
+test_that("BIC chooses the true number of prompts", {
+  tp <- two_prompts(4000, 63)
+  bic <- sapply(1:3, function(k) {
+    BIC(suppressWarnings(cmoe(y ~ . - 1, tp$data, tp$pretrained, mean = "linear", K = k)))
+  })
+  expect_equal(which.min(bic), 2L)
+})

@@ -44,3 +44,28 @@ test_that("losses accept fits and settings", {
   expect_error(param_errors(fit, list(beta = 1, tau = 1, eta = 1, nu = 1)),
                class = "contamoe_error_input")
 })
+
+test_that("the Voronoi loss equals hand computations", {
+  truth <- list(beta = c(1, 1), tau = 1, eta = c(1.2, 0), nu = 0.001)
+  expect_equal(as.numeric(cmoe_loss(truth, truth, type = "voronoi")), 0)
+  # two fitted prompts in the one true cell
+  over <- list(beta = cbind(c(1, 1), c(0.9, 1.1)), tau = c(0.3, 0.3),
+               eta = cbind(c(1.2, 0), c(1.25, 0)), nu = c(0.001, 0.001))
+  v <- cmoe_loss(over, truth, type = "voronoi")
+  expect_equal(attr(v, "cell"), c(1L, 1L))
+  hand <- abs(2 * exp(0.3) - exp(1)) + exp(0.3) * (sqrt(0.02) + 0.05)
+  expect_equal(as.numeric(v), hand)
+  # two true prompts, the second one left with an empty cell
+  truth2 <- list(beta = cbind(c(1, 1), c(-1, 0)), tau = c(1, 0),
+                 eta = cbind(c(1.2, 0), c(-3, 3)), nu = c(0.001, 0.01))
+  v2 <- cmoe_loss(over, truth2, type = "voronoi")
+  expect_equal(attr(v2, "cell"), c(1L, 1L))
+  expect_equal(as.numeric(v2), hand + exp(0))
+  # one prompt on each side: D1 with the fitted weight
+  est <- list(beta = c(1.3, 1.6), tau = 0.4, eta = c(1.0, 0.3), nu = 0.002)
+  one <- cmoe_loss(est, truth, type = "voronoi")
+  expect_equal(as.numeric(one), abs(exp(0.4) - exp(1)) +
+                 exp(0.4) * (sqrt(0.09 + 0.36) + sqrt(0.04 + 0.09) + 0.001))
+  expect_error(cmoe_loss(over, list(beta = 1, tau = 1, eta = 1, nu = 1), type = "voronoi"),
+               class = "contamoe_error_input")
+})

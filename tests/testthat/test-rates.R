@@ -55,3 +55,12 @@ test_that("failed and degenerate fits are recorded, never abort, and can be excl
   expect_true(all(bad$error == "no covariates today"))
   expect_output(print(bad), "2 failed")
 })
+
+test_that("rate_study fits over-specified models and measures them by the Voronoi loss", {
+  st <- rate_study("distinguishable", n = c(500, 1000, 2000), reps = 2, K = 2, seed = 4)
+  expect_equal(unique(st$loss_type), "voronoi")
+  expect_true(all(is.na(st$beta)))
+  expect_true(all(is.finite(st$loss)))
+  sl <- rate_slopes(st, parameters = "loss")
+  expect_true(is.na(sl$theory))
+})
