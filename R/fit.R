@@ -145,7 +145,9 @@ as_control <- function(control) {
 #' # choosing the number of prompts: two prompts are true here
 #' d2 <- rcmoe(x, beta = cbind(c(1, 0), c(0, 1)), tau = c(0, 0),
 #'             eta = cbind(c(-1, 0), c(0, 1)), nu = c(0.01, 0.01), pretrained = pre)
-#' fits <- lapply(1:3, function(k) cmoe(y ~ x1 + x2 - 1, data = d2, pretrained = pre, K = k))
+#' fits <- lapply(1:3, function(k) {
+#'   cmoe(y ~ x1 + x2 - 1, data = d2, pretrained = pre, K = k, method = "direct")
+#' })
 #' sapply(fits, BIC)
 #' @export
 cmoe <- function(formula, data, pretrained, mean = "tanh", K = 1L,
