@@ -229,7 +229,9 @@ cmoe_eval <- function(object, xe, xg, m0, y = NULL) {
 #' coming from a prompt (grey: pre-trained, red: prompt), with the prompt
 #' mean as a line and the pre-trained means as blue dots; (2) the prompt
 #' probability \eqn{s(x)} against the gate index \eqn{\beta^\top x + \tau};
-#' (3) the log-likelihood path of the fit.
+#' (3) the log-likelihood path of the fit. With several prompts, panels 1
+#' and 2 use the first (largest) prompt's index and gate, and the colour is
+#' the posterior probability of any prompt.
 #'
 #' @param x A `cmoe` fit.
 #' @param which Panels to draw, a subset of `1:3`.
