@@ -17,7 +17,8 @@ install: deps
 demo: install
 	$(RSCRIPT) inst/scripts/demo.R
 
-document: deps
+document:
+	$(RSCRIPT) tools/deps.R roxygen2
 	$(RSCRIPT) -e 'roxygen2::roxygenise()'
 
 check: deps

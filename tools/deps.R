@@ -1,8 +1,9 @@
 # Installs what building, checking and demonstrating contamoe needs and is
 # missing on this machine: the R packages from CRAN, pandoc and qpdf through
 # apt-get.
+# extra packages (e.g. roxygen2 for `make document`) come as arguments
 pkgs <- c("Formula", "future", "future.apply", "progressr", "testthat", "knitr",
-          "rmarkdown", "roxygen2")
+          "rmarkdown", commandArgs(trailingOnly = TRUE))
 missing <- setdiff(pkgs, rownames(utils::installed.packages()))
 if (length(missing)) {
   message("Installing from CRAN: ", paste(missing, collapse = ", "))
