@@ -111,7 +111,7 @@ mean_eval <- function(mean, u) .Call(C_mean_eval, mean_code(mean), as.double(u))
 # `data` for a fitted model). `design` says what xe is, for the error message.
 pretrained_mean <- function(pretrained, xe, data = NULL, design = "formula") {
   if (inherits(pretrained, "expert_model")) {
-    return(as.numeric(stats::predict(pretrained$model, newdata = data)))
+    return(as.numeric(stats::predict(pretrained$model, newdata = data, type = "response")))
   }
   if (length(pretrained$eta) != ncol(xe)) {
     hint <- if (design == "formula") {

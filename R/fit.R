@@ -13,17 +13,22 @@
 #'   floor is flagged with a warning (the likelihood is unbounded as a prompt
 #'   collapses onto a point).
 #' @param gate_bound A fit stops, flagged as a runaway gate with a warning and
-#'   `converged = FALSE`, when a gate coefficient passes `gate_bound` in
-#'   absolute value (on the internal scale, where every covariate column has
-#'   unit root mean square): the gate is then (nearly) deterministic and the
-#'   likelihood has no finite maximiser in sight, as when a prompt is almost
-#'   the pre-trained expert.
+#'   `converged = FALSE`, when for some prompt the gate's linear predictor
+#'   \eqn{\beta^\top x + \tau} exceeds `gate_bound` in absolute value at
+#'   every observation: that prompt is then certain or impossible against the
+#'   pre-trained expert everywhere (to within \eqn{e^{-10}} by default), as
+#'   when the likelihood has no finite maximiser (a separable gate, or a prompt
+#'   that is almost the pre-trained expert). A steep but finite gate, with some
+#'   observations near its boundary, is not affected: at a finite maximum the
+#'   gate cannot be that sure of every observation. A separable gate's
+#'   optimiser may stop on its tolerance just before the bound is reached,
+#'   which a tighter `tol` or a smaller `gate_bound` avoids.
 #' @return A list of class `cmoe_control`.
 #' @examples
 #' cmoe_control(tol = 1e-8, maxit = 200)
 #' @export
 cmoe_control <- function(tol = 1e-10, maxit = 5000L, inner_maxit = 50L, nu_floor = 1e-8,
-                         gate_bound = 20) {
+                         gate_bound = 10) {
   check_number(tol, "tol", lower = 0, upper = 1, strict_lower = TRUE)
   check_number(maxit, "maxit", lower = 0, upper = 1e7, integer = TRUE)
   check_number(inner_maxit, "inner_maxit", lower = 1, upper = 1e4, integer = TRUE)
@@ -35,7 +40,7 @@ cmoe_control <- function(tol = 1e-10, maxit = 5000L, inner_maxit = 50L, nu_floor
 
 as_control <- function(control) {
   if (inherits(control, "cmoe_control")) return(control)
-  if (!is.list(control) || is.null(names(control)) ||
+  if (!is.list(control) || (length(control) && is.null(names(control))) ||
       !all(names(control) %in% names(formals(cmoe_control)))) {
     abort_input(sprintf("`control` must be a `cmoe_control()` or a named list of its arguments (%s).",
                         paste(names(formals(cmoe_control)), collapse = ", ")), call = NULL)
@@ -301,8 +306,7 @@ cmoe_fit <- function(prob, method, theta0, nstart, control) {
   res <- runs[[best]]
   res$starts <- lls
   res$at_floor <- any(res$theta[lognu_index(prob)] <= ctl[4L] + 1e-8)
-  res$gate_runaway <- res$status == 4L ||
-    any(abs(res$theta[-c(lognu_index(prob), eta_index(prob))]) > control$gate_bound)
+  res$gate_runaway <- res$status == 4L
   res
 }
 
@@ -390,7 +394,7 @@ finish_fit <- function(prob, res) {
              "contamoe_warning_floor")
   }
   if (res$gate_runaway) {
-    warn_fit("The gate ran off towards a deterministic split (a gate coefficient beyond `gate_bound`): the likelihood may have no finite maximiser, as when a prompt is nearly the pre-trained expert.",
+    warn_fit("The gate ran off towards a deterministic split (its linear predictor beyond `gate_bound` at every observation): the likelihood may have no finite maximiser, as when the gate separates the data or a prompt is nearly the pre-trained expert.",
              "contamoe_warning_gate")
   }
   lr <- res$lr_pretrained

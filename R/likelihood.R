@@ -41,7 +41,7 @@ cm_problem <- function(y, xe, xg, lf0, K, mean) {
   pg <- ncol(xg)
   list(y = as.double(y),
        xe = sweep(xe, 2L, se, "/"), xg = sweep(xg, 2L, sg, "/"),
-       lf0 = as.double(lf0), K = as.integer(K), mean = mean, mean_code = mean_code(mean),
+       lf0 = as.double(lf0), K = as.integer(K), mean_code = mean_code(mean),
        n = length(y), q = q, pg = pg,
        # theta_internal = theta_user * scale (log nu and tau unscaled)
        scale = rep(c(sg, 1, se, 1), K),

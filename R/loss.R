@@ -3,7 +3,7 @@
 # A parameter list from a fit, a setting or a list, with beta (pg x K) and
 # eta (q x K) as matrices; `one` requires a single prompt.
 as_params <- function(x, arg, one = TRUE) {
-  if (inherits(x, "cmoe")) return(x$params)
+  if (inherits(x, "cmoe")) x <- x$params
   if (inherits(x, "cmoe_setting")) x <- x$truth
   if (!is.list(x) || !all(c("beta", "tau", "eta", "nu") %in% names(x))) {
     abort_input(sprintf(
@@ -42,7 +42,9 @@ losses <- function(estimate, truth, rstar = 0) {
 
 #' Parameter estimation errors
 #'
-#' The per-parameter errors of the minimax theory for one prompt expert:
+#' The per-parameter errors of the minimax theory for one prompt expert
+#' (parameters are compared by position, so `truth` must list the
+#' coefficients in the order of the fit's covariates):
 #' \eqn{|e^{\hat\tau} - e^{\tau^*}|}, \eqn{|\hat\tau - \tau^*|},
 #' \eqn{\|\hat\beta - \beta^*\|}, \eqn{\|\hat\eta - \eta^*\|} and
 #' \eqn{|\hat\nu - \nu^*|} (Euclidean norms).

@@ -137,7 +137,9 @@ print.summary.cmoe <- function(x, digits = max(3L, getOption("digits") - 3L), ..
 #'   (or the fitted data) when `NULL`.
 #' @param ... Unused.
 #' @return A vector, or a matrix for `K > 1` gate probabilities and
-#'   responsibilities; `NA` for rows of `newdata` with missing covariates.
+#'   responsibilities. Rows of `newdata` with missing covariates get `NA`
+#'   for types `"mean"` and `"gate"`; `"posterior"` and `"density"` need
+#'   complete covariates and responses.
 #' @examples
 #' set.seed(3)
 #' x <- matrix(rnorm(600), ncol = 1, dimnames = list(NULL, "x"))

@@ -188,6 +188,10 @@ rate_parameters <- c("beta", "exp_tau", "eta", "nu")
 #' slope (on the number of sample sizes minus 2 degrees of freedom), which
 #' treats the mean errors as independent observations around the line.
 #'
+#' Errors that are not finite (a runaway gate makes
+#' \eqn{|e^{\hat\tau} - e^{\tau^*}|} overflow) cannot enter a mean and are
+#' always left out; `fits` says how many errors each slope rests on.
+#'
 #' @param study A [rate_study()] result.
 #' @param degenerate `"include"` all converged-or-not fits with finite errors
 #'   (as the paper's averages presumably did), or `"exclude"` the fits flagged
@@ -195,10 +199,6 @@ rate_parameters <- c("beta", "exp_tau", "eta", "nu")
 #' @param parameters Error columns to fit; by default the paper's four plus
 #'   the setting's loss.
 #' @param level Confidence level.
-#' Errors that are not finite (a runaway gate makes
-#' \eqn{|e^{\hat\tau} - e^{\tau^*}|} overflow) cannot enter a mean and are
-#' always left out; `fits` says how many errors each slope rests on.
-#'
 #' @return A data frame: `setting`, `parameter`, `slope`, `lower`, `upper`,
 #'   `theory` and `paper` (the slopes of the theory and of the paper, where
 #'   known), `fits` (finite errors used), `degenerate_fits` (fits flagged
@@ -241,7 +241,7 @@ rate_slopes <- function(study, degenerate = c("include", "exclude"),
   out
 }
 
-# Mean error, its standard error and the number of fits per sample size.
+# Mean error and its standard error per sample size (finite errors only).
 mean_errors <- function(study, parameter) {
   v <- study[[parameter]]
   ok <- is.finite(v)

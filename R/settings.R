@@ -103,7 +103,8 @@ print.cmoe_setting <- function(x, ...) {
 #' distinguishable with that caveat.
 #'
 #' @param pretrained An [expert_spec()], or a fitted `lm` / Gaussian `glm`
-#'   (a Gaussian expert with a linear mean).
+#'   (a Gaussian expert with a linear mean, or with the inverse link of a
+#'   Gaussian `glm` with another link).
 #' @param mean The prompt experts' mean function.
 #' @return An object of class `cmoe_distinguishability`: `distinguishable`
 #'   (`TRUE`/`FALSE`) and `reason` (a sentence).
@@ -115,7 +116,9 @@ distinguishable <- function(pretrained, mean = "tanh") {
   pretrained <- as_expert_spec(pretrained)
   check_choice(mean, "mean", mean_functions)
   is_model <- inherits(pretrained, "expert_model")
-  h0 <- if (is_model) "linear" else pretrained$mean
+  link <- if (is_model) stats::family(pretrained$model)$link else "identity"
+  h0 <- if (!is_model) pretrained$mean else if (link == "identity") "linear" else
+    sprintf("%s-link glm", link)
   zero_mean <- !is_model && all(pretrained$eta == 0) &&
     mean_eval(h0, 0)$h == 0 && mean_eval(mean, 0)$h == 0
   out <- if (pretrained$family != "gaussian") {

@@ -19,7 +19,8 @@
 #'   applies to the columns of `x`) or a fitted `lm`/Gaussian `glm`, predicted
 #'   at `as.data.frame(x)`.
 #' @param mean Mean function of the prompts.
-#' @param gate_x Numeric matrix of gate covariates; `x` by default.
+#' @param gate_x Numeric matrix of gate covariates; `x` by default. Unnamed
+#'   columns of a separate `gate_x` are named `z1`, `z2`, ....
 #' @return A data frame with the response `y` and the columns of `x` (and of
 #'   `gate_x` when it differs), with attribute `component`: 0 for the
 #'   pre-trained expert, `k` for prompt `k`.
@@ -35,10 +36,19 @@ rcmoe <- function(x, beta, tau, eta, nu, pretrained, mean = "tanh", gate_x = x) 
   for (arg in c("x", "beta", "tau", "eta", "nu", "pretrained")) {
     if (eval(call("missing", as.name(arg)))) abort_input(sprintf("`%s` is missing.", arg))
   }
+  same_gate <- identical(gate_x, x)
   x <- check_matrix(x, "x")
-  gate_x <- check_matrix(gate_x, "gate_x")
+  gate_x <- check_matrix(gate_x, "gate_x", prefix = if (same_gate) "x" else "z")
   if (nrow(gate_x) != nrow(x)) {
     abort_input(sprintf("`gate_x` must have %d rows like `x`, not %d.", nrow(x), nrow(gate_x)))
+  }
+  clash <- intersect(colnames(gate_x), colnames(x))
+  if (!same_gate && length(clash) &&
+      !isTRUE(all.equal(gate_x[, clash, drop = FALSE], x[, clash, drop = FALSE],
+                        check.attributes = FALSE))) {
+    abort_input(sprintf(
+      "`gate_x` and `x` share the column names %s but not their values; rename the columns.",
+      paste0("`", clash, "`", collapse = ", ")))
   }
   check_choice(mean, "mean", mean_functions)
   pretrained <- as_expert_spec(pretrained)
@@ -62,7 +72,7 @@ rcmoe <- function(x, beta, tau, eta, nu, pretrained, mean = "tanh", gate_x = x) 
   out
 }
 
-check_matrix <- function(x, arg) {
+check_matrix <- function(x, arg, prefix = "x") {
   if (is.data.frame(x)) x <- as.matrix(x)
   if (is.null(dim(x)) && is.numeric(x)) x <- matrix(x, ncol = 1L)
   if (!is.matrix(x) || !is.numeric(x) || nrow(x) < 1L || ncol(x) < 1L) {
@@ -75,7 +85,7 @@ check_matrix <- function(x, arg) {
   }
   nm <- colnames(x)
   if (is.null(nm)) nm <- rep("", ncol(x))
-  nm[nm == ""] <- paste0("x", seq_len(ncol(x)))[nm == ""]
+  nm[nm == ""] <- paste0(prefix, seq_len(ncol(x)))[nm == ""]
   colnames(x) <- nm
   storage.mode(x) <- "double"
   x

@@ -56,7 +56,7 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
               double *score, double *hess, double *work);
 size_t cm_work_size(const cm_data *d);
 void cm_linear_predictors(const cm_data *d, const double *theta, double *u, double *g);
-int cm_gate_runaway(const cm_data *d, const double *theta, double bound);
+int cm_gate_runaway(const cm_data *d, const double *theta, double bound, double *g);
 int cm_chol_solve(int p, const double *a, double *b, double *fac, double ridge_start,
                   double *ridge);
 

@@ -82,12 +82,12 @@ int cm_direct(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *
         tr->path[it] = lln;
         tr->relchange = (lln - ll) / (fabs(lln) + 1.0);
         ll = lln;
-        if (fabs(tr->relchange) <= ctl->tol && ridge == 0.0) {
-            status = CM_OK;
+        if (cm_gate_runaway(d, theta, ctl->gate_bound, work)) {
+            status = CM_RUNAWAY;
             break;
         }
-        if (cm_gate_runaway(d, theta, ctl->gate_bound)) {
-            status = CM_RUNAWAY;
+        if (fabs(tr->relchange) <= ctl->tol && ridge == 0.0) {
+            status = CM_OK;
             break;
         }
     }

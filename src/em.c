@@ -206,6 +206,7 @@ int cm_em(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *tr)
     double *work = (double *) R_alloc(cm_work_size(d) + cm_mstep_work_size(d), sizeof(double));
     double *mwork = work + cm_work_size(d);
     double *resp = (double *) R_alloc((size_t) d->n * (d->K + 1), sizeof(double));
+    double *last = (double *) R_alloc((size_t) cm_npar(d), sizeof(double));
     double ll, lln;
     tr->iter = 0;
     tr->relchange = NA_REAL;
@@ -215,22 +216,26 @@ int cm_em(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *tr)
     status = CM_MAXIT;
     for (int it = 1; it <= ctl->maxit; it++) {
         R_CheckUserInterrupt();
+        memcpy(last, theta, sizeof(double) * cm_npar(d));
         if (cm_mstep(d, resp, theta, ctl, mwork) != CM_OK ||
             cm_loglik(d, theta, &lln, resp, NULL, NULL, work) != CM_OK) {
+            /* keep the last finite parameters, whose log-likelihood is known */
+            memcpy(theta, last, sizeof(double) * cm_npar(d));
             tr->iter = it;
-            tr->path[it] = tr->loglik = R_NaN;
+            tr->path[it] = R_NaN;
+            tr->loglik = ll;
             return CM_NONFINITE;
         }
         tr->path[it] = lln;
         tr->iter = it;
         tr->relchange = (lln - ll) / (fabs(lln) + 1.0);
         ll = lln;
-        if (fabs(tr->relchange) <= ctl->tol) {
-            status = CM_OK;
+        if (cm_gate_runaway(d, theta, ctl->gate_bound, work)) {
+            status = CM_RUNAWAY;
             break;
         }
-        if (cm_gate_runaway(d, theta, ctl->gate_bound)) {
-            status = CM_RUNAWAY;
+        if (fabs(tr->relchange) <= ctl->tol) {
+            status = CM_OK;
             break;
         }
     }

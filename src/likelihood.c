@@ -149,12 +149,25 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
     return R_FINITE(total) ? CM_OK : CM_NONFINITE;
 }
 
-/* Has any gate coefficient (beta_k, tau_k) passed +-bound? */
-int cm_gate_runaway(const cm_data *d, const double *theta, double bound)
+/* Has the gate run off? True when, for some prompt k, the gate's linear
+ * predictor g_k = xg beta_k + tau_k exceeds bound in absolute value at every
+ * observation: that prompt is then (all but) certain or impossible against
+ * the pre-trained expert everywhere, as when the likelihood has no finite
+ * maximiser. Scale-free, unlike a bound on the coefficients. g: n scratch. */
+int cm_gate_runaway(const cm_data *d, const double *theta, double bound, double *g)
 {
-    for (int k = 0; k < d->K; k++)
-        for (int j = 0; j <= d->pg; j++)
-            if (fabs(theta[(size_t) k * cm_block(d) + j]) > bound) return 1;
+    int n = d->n, one = 1;
+    double zero = 0.0, onef = 1.0;
+    for (int k = 0; k < d->K; k++) {
+        const double *blk = theta + (size_t) k * cm_block(d);
+        if (d->pg > 0)
+            F77_CALL(dgemv)("N", &n, &d->pg, &onef, d->xg, &n, blk, &one, &zero, g, &one FCONE);
+        else
+            memset(g, 0, sizeof(double) * n);
+        int saturated = 1;
+        for (int i = 0; i < n && saturated; i++) saturated = fabs(g[i] + blk[d->pg]) > bound;
+        if (saturated) return 1;
+    }
     return 0;
 }
 

@@ -43,6 +43,7 @@ double cm_voronoi(int K, int Kstar, int pg, int q, const double *est, const doub
     for (int j = 0; j < K; j++) {
         const double *e = est + (size_t) j * m;
         double best = R_PosInf;
+        cell[j] = 1; /* also when every distance overflows */
         for (int i = 0; i < Kstar; i++) {
             const double *t = truth + (size_t) i * m;
             double d2 = 0.0;
