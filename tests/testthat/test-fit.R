@@ -315,7 +315,8 @@ test_that("the canonical order does not depend on the order of the start", {
 test_that("BIC chooses the true number of prompts", {
   tp <- two_prompts(4000, 63)
   bic <- sapply(1:3, function(k) {
-    BIC(suppressWarnings(cmoe(y ~ . - 1, tp$data, tp$pretrained, mean = "linear", K = k)))
+    BIC(suppressWarnings(cmoe(y ~ . - 1, tp$data, tp$pretrained, mean = "linear", K = k,
+                              method = "direct")))
   })
   expect_equal(which.min(bic), 2L)
 })
