@@ -84,6 +84,8 @@ double cm_voronoi(int K, int Kstar, int pg, int q, const double *est, const doub
 void cm_unpack_data(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, cm_data *d);
 void cm_unpack_theta(SEXP theta, const cm_data *d);
 void cm_unpack_control(SEXP control, cm_control *ctl);
-SEXP cm_fit_result(SEXP theta, int status, const cm_trace *tr);
+typedef int (*cm_fitter)(const cm_data *, double *, const cm_control *, cm_trace *);
+SEXP cm_run_fitter(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, SEXP theta,
+                   SEXP control, cm_fitter fitter);
 
 #endif

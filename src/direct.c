@@ -99,16 +99,5 @@ int cm_direct(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *
 SEXP cm_direct_call(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, SEXP theta,
                     SEXP control)
 {
-    cm_data d;
-    cm_control ctl;
-    cm_unpack_data(y, xe, xg, lf0, K, mean, &d);
-    cm_unpack_theta(theta, &d);
-    cm_unpack_control(control, &ctl);
-    SEXP out = PROTECT(Rf_duplicate(theta));
-    cm_trace tr;
-    tr.path = (double *) R_alloc((size_t) ctl.maxit + 1, sizeof(double));
-    int status = cm_direct(&d, REAL(out), &ctl, &tr);
-    SEXP res = cm_fit_result(out, status, &tr);
-    UNPROTECT(1);
-    return res;
+    return cm_run_fitter(y, xe, xg, lf0, K, mean, theta, control, cm_direct);
 }

@@ -261,20 +261,32 @@ void cm_unpack_control(SEXP control, cm_control *ctl)
     ctl->gate_bound = c[4];
 }
 
-/* list(theta, loglik, path, iter, relchange, status) */
-SEXP cm_fit_result(SEXP theta, int status, const cm_trace *tr)
+/* Unpack the arguments of a fitting entry point, run `fitter` from theta and
+ * return list(theta, loglik, path, iter, relchange, status). */
+SEXP cm_run_fitter(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, SEXP theta,
+                   SEXP control, cm_fitter fitter)
 {
+    cm_data d;
+    cm_control ctl;
+    cm_unpack_data(y, xe, xg, lf0, K, mean, &d);
+    cm_unpack_theta(theta, &d);
+    cm_unpack_control(control, &ctl);
+    SEXP est = PROTECT(Rf_duplicate(theta));
+    cm_trace tr;
+    tr.path = (double *) R_alloc((size_t) ctl.maxit + 1, sizeof(double));
+    int status = fitter(&d, REAL(est), &ctl, &tr);
+
     const char *names[] = {"theta", "loglik", "path", "iter", "relchange", "status", ""};
     SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
-    SEXP path = PROTECT(Rf_allocVector(REALSXP, tr->iter + 1));
-    memcpy(REAL(path), tr->path, sizeof(double) * (tr->iter + 1));
-    SET_VECTOR_ELT(out, 0, theta);
-    SET_VECTOR_ELT(out, 1, Rf_ScalarReal(tr->loglik));
+    SEXP path = PROTECT(Rf_allocVector(REALSXP, tr.iter + 1));
+    memcpy(REAL(path), tr.path, sizeof(double) * (tr.iter + 1));
+    SET_VECTOR_ELT(out, 0, est);
+    SET_VECTOR_ELT(out, 1, Rf_ScalarReal(tr.loglik));
     SET_VECTOR_ELT(out, 2, path);
-    SET_VECTOR_ELT(out, 3, Rf_ScalarInteger(tr->iter));
-    SET_VECTOR_ELT(out, 4, Rf_ScalarReal(tr->relchange));
+    SET_VECTOR_ELT(out, 3, Rf_ScalarInteger(tr.iter));
+    SET_VECTOR_ELT(out, 4, Rf_ScalarReal(tr.relchange));
     SET_VECTOR_ELT(out, 5, Rf_ScalarInteger(status));
-    UNPROTECT(2);
+    UNPROTECT(3);
     return out;
 }
 
@@ -304,16 +316,5 @@ SEXP cm_mstep_call(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, SEXP t
 SEXP cm_em_call(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, SEXP theta,
                 SEXP control)
 {
-    cm_data d;
-    cm_control ctl;
-    cm_unpack_data(y, xe, xg, lf0, K, mean, &d);
-    cm_unpack_theta(theta, &d);
-    cm_unpack_control(control, &ctl);
-    SEXP out = PROTECT(Rf_duplicate(theta));
-    cm_trace tr;
-    tr.path = (double *) R_alloc((size_t) ctl.maxit + 1, sizeof(double));
-    int status = cm_em(&d, REAL(out), &ctl, &tr);
-    SEXP res = cm_fit_result(out, status, &tr);
-    UNPROTECT(1);
-    return res;
+    return cm_run_fitter(y, xe, xg, lf0, K, mean, theta, control, cm_em);
 }
