@@ -15,8 +15,9 @@
 #' @param gate_bound A fit stops, flagged as a runaway gate with a warning and
 #'   `converged = FALSE`, when for some prompt the gate's linear predictor
 #'   \eqn{\beta^\top x + \tau} exceeds `gate_bound` in absolute value at
-#'   every observation: that prompt is then certain or impossible against the
-#'   pre-trained expert everywhere (to within \eqn{e^{-10}} by default), as
+#'   every observation, or `50 * gate_bound` at some observation: that prompt
+#'   is then certain or impossible against the pre-trained expert everywhere
+#'   (to within \eqn{e^{-10}} by default), or somewhere beyond any sense, as
 #'   when the likelihood has no finite maximiser (a separable gate, or a prompt
 #'   that is almost the pre-trained expert). A steep but finite gate, with some
 #'   observations near its boundary, is not affected: at a finite maximum the

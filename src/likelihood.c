@@ -151,9 +151,11 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
 
 /* Has the gate run off? True when, for some prompt k, the gate's linear
  * predictor g_k = xg beta_k + tau_k exceeds bound in absolute value at every
- * observation: that prompt is then (all but) certain or impossible against
- * the pre-trained expert everywhere, as when the likelihood has no finite
- * maximiser. Scale-free, unlike a bound on the coefficients. g: n scratch. */
+ * observation (the prompt is certain or impossible against the pre-trained
+ * expert everywhere), or exceeds 50 bound at some observation (a logit no
+ * finite maximiser needs): the likelihood then has no finite maximiser in
+ * reach. Both are invariant to shifts and scalings of the covariates, unlike
+ * a bound on the coefficients. g: n scratch. */
 int cm_gate_runaway(const cm_data *d, const double *theta, double bound, double *g)
 {
     int n = d->n, one = 1;
@@ -164,9 +166,13 @@ int cm_gate_runaway(const cm_data *d, const double *theta, double bound, double 
             F77_CALL(dgemv)("N", &n, &d->pg, &onef, d->xg, &n, blk, &one, &zero, g, &one FCONE);
         else
             memset(g, 0, sizeof(double) * n);
-        int saturated = 1;
-        for (int i = 0; i < n && saturated; i++) saturated = fabs(g[i] + blk[d->pg]) > bound;
-        if (saturated) return 1;
+        double gmin = R_PosInf, gmax = 0.0;
+        for (int i = 0; i < n; i++) {
+            double a = fabs(g[i] + blk[d->pg]);
+            gmin = fmin2(gmin, a);
+            gmax = fmax2(gmax, a);
+        }
+        if (gmin > bound || gmax > 50.0 * bound) return 1;
     }
     return 0;
 }
