@@ -7,8 +7,9 @@
 # All output goes to stderr (unbuffered), so that it interleaves correctly with
 # valgrind's and the sanitizers' reports; a line "#### test: <file> :: <test>"
 # before each test tells which test a report came from. The result file gets
-# one line "passed=N failed=N errors=N skipped=N warnings=N" and then the time
-# spent in each test file. A run that crashes leaves no result file.
+# one line "passed=N failed=N errors=N skipped=N warnings=N", the time spent
+# in each test file, the slowest tests and the failing ones. A run that
+# crashes leaves no result file.
 # TEST_FILTER, when set, is passed to test_dir() as its filter.
 args <- commandArgs(trailingOnly = TRUE)
 if (length(args) != 2) stop("usage: run-tests.R <tests dir> <result file>")
@@ -48,8 +49,13 @@ counts <- c(passed = sum(df$passed), failed = sum(df$failed > 0), errors = sum(d
             skipped = sum(df$skipped), warnings = sum(df$warning))
 per_file <- tapply(df$real, df$file, sum)
 per_file <- sort(per_file, decreasing = TRUE)
+bad <- df[df$failed > 0 | df$error, , drop = FALSE]
+slow <- head(df[order(-df$real), , drop = FALSE], 5)
 lines <- c(paste(names(counts), counts, sep = "=", collapse = " "),
            sprintf("total_seconds=%.1f", elapsed),
-           sprintf("%8.1f s  %s", per_file, names(per_file)))
+           sprintf("%8.1f s  %s", per_file, names(per_file)),
+           "slowest tests:",
+           sprintf("%8.1f s  %s :: %s", slow$real, slow$file, slow$test),
+           if (nrow(bad)) c("failing tests:", sprintf("  %s :: %s", bad$file, bad$test)))
 writeLines(lines, out)
 invisible(NULL)

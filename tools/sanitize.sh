@@ -12,13 +12,16 @@
 # appended to that log. UBSan's runtime in libasan ignores log_path and always
 # writes to stderr, so a UBSan error in such a worker shows only as the worker
 # dying and its test failing. Any AddressSanitizer error or runtime error
-# report fails the target, as do failing tests and a suite that did not finish.
+# report fails the target (each aborts R, so nothing after it was checked;
+# the summary says whether it has frames in contamoe's code), as does a suite
+# that did not finish. Failing tests are listed but fail the target only with
+# FAIL_ON_TESTS=1.
 #
 # Limits: R allocates vectors of at most 128 bytes from its own pages, not
 # with malloc, so an overrun of such a small vector is not seen.
 #
 # Environment: R (default R), SANITIZE_LOG, TEST_FILTER (a testthat filter),
-# KEEP_TMP=1 to keep the build directory.
+# FAIL_ON_TESTS=1, KEEP_TMP=1 to keep the build directory.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/memcheck-lib.sh"
 LOG=${SANITIZE_LOG:-$ROOT/sanitize.log}
@@ -67,7 +70,11 @@ status=0
 if [ -s "$WORK/result" ]; then
   echo "---- tests (seconds per file, with sanitizers) ----"
   cat "$WORK/result"
-  grep -q 'failed=0 errors=0' "$WORK/result" || { echo "!! some tests failed (see $LOG)"; status=1; }
+  if ! grep -q 'failed=0 errors=0' "$WORK/result"; then
+    # not a memory error by itself (see the log); fatal only with FAIL_ON_TESTS=1
+    echo "!! some tests failed or errored under sanitizers (see $LOG)"
+    [ "${FAIL_ON_TESTS:-0}" = 1 ] && status=1
+  fi
 else
   echo "!! R did not finish the test suite; the end of $LOG (without stack frames):"
   grep -Ev '^ *#[0-9]+ ' "$LOG" | tail -n 20

@@ -8,9 +8,12 @@
 # with the full log (valgrind's records interleaved with the test output and a
 # "#### test:" line before each test) in valgrind.log, or $VALGRIND_LOG.
 # tools/valgrind-report.R then decides: the target fails only on errors or
-# definite leaks with a frame in contamoe's code, on failing tests, or when R
-# did not finish the suite. valgrind's own exit status is printed but not used,
-# since R's own "possibly lost" blocks make it non-zero anyway.
+# definite leaks with a frame in contamoe's code, or when R did not finish the
+# suite. valgrind's own exit status is printed but not used, since R's own
+# leaks make it non-zero anyway. Failing tests are listed but fail the target
+# only with FAIL_ON_TESTS=1: under valgrind, long double arithmetic is done in
+# double precision, so a test that compares a run in this process with one in
+# native future workers bit for bit can fail without any memory error.
 #
 # Limits: R allocates vectors of at most 128 bytes from its own pages, not
 # with malloc, so valgrind sees no overrun of such a small vector. Workers of
@@ -18,7 +21,7 @@
 #
 # Environment: R (default R), VALGRIND_LOG, VALGRIND_EXTRA (more valgrind
 # options), TEST_FILTER (a testthat filter, e.g. "loss|likelihood"),
-# KEEP_TMP=1 to keep the build directory.
+# FAIL_ON_TESTS=1, KEEP_TMP=1 to keep the build directory.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/memcheck-lib.sh"
 LOG=${VALGRIND_LOG:-$ROOT/valgrind.log}
@@ -45,7 +48,11 @@ status=0
 if [ -s "$WORK/result" ]; then
   echo "---- tests (seconds per file, under valgrind) ----"
   cat "$WORK/result"
-  grep -q 'failed=0 errors=0' "$WORK/result" || { echo "!! some tests failed (see $LOG)"; status=1; }
+  if ! grep -q 'failed=0 errors=0' "$WORK/result"; then
+    # not a memory error by itself (see the log); fatal only with FAIL_ON_TESTS=1
+    echo "!! some tests failed or errored under valgrind (see $LOG)"
+    [ "${FAIL_ON_TESTS:-0}" = 1 ] && status=1
+  fi
 else
   echo "!! R did not finish the test suite (crash?); the end of $LOG:"
   grep -v '^==[0-9]*==' "$LOG" | tail -n 30
