@@ -316,11 +316,6 @@ lognu_index <- function(prob) {
   seq(m, prob$K * m, by = m)
 }
 
-eta_index <- function(prob) {
-  m <- prob$pg + prob$q + 2L
-  as.vector(outer(prob$pg + 1L + seq_len(prob$q), m * (seq_len(prob$K) - 1L), "+"))
-}
-
 auto_start <- function(prob, ctl) {
   y <- prob$y
   K <- prob$K
