@@ -204,7 +204,7 @@ row_lse <- function(a) {
 # posterior responsibilities; an R transcription of the C likelihood.
 cmoe_eval <- function(object, xe, xg, m0, y = NULL) {
   p <- object$params
-  g <- cbind(0, sweep(xg %*% p$beta, 2L, p$tau, "+"))
+  g <- cbind(0, sweep(gate_matrix(xe, xg) %*% p$beta, 2L, p$tau, "+"))
   lg <- row_lse(g)
   mu <- cbind(m0, matrix(mean_eval(object$mean, xe %*% p$eta)$h, nrow(xe)))
   labels <- c("pretrained", if (object$K == 1L) "prompt" else paste0("prompt", seq_len(object$K)))
@@ -265,7 +265,7 @@ plot.cmoe <- function(x, which = 1:3, ...) {
                      lty = c(1, NA), pch = c(NA, 16), bty = "n", cex = 0.8)
   }
   if (2 %in% which) {
-    g <- drop(x$xg %*% p$beta[, 1L]) + p$tau[1L]
+    g <- drop(gate_matrix(x$xe, x$xg) %*% p$beta[, 1L]) + p$tau[1L]
     s <- predict(x, type = "gate")
     if (is.matrix(s)) s <- s[, 2L]
     o <- order(g)

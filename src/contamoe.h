@@ -30,10 +30,13 @@ enum cm_status {
     CM_RUNAWAY = 4     /* a gate coefficient passed its bound: no finite maximiser */
 };
 
-/* The data of one fit. lf0 holds log f0(y_i | x_i), fixed during a fit. */
+/* The data of one fit. lf0 holds log f0(y_i | x_i), fixed during a fit. The
+ * designs are given by their columns (xe[j][i] is row i of expert column j),
+ * so that the gate may share the expert design's columns without a copy. */
 typedef struct {
     int n, q, pg, K, mean;
-    const double *y, *xe, *xg, *lf0;
+    const double *y, *lf0;
+    const double **xe, **xg;
 } cm_data;
 
 /* Stopping rules and floors. */
@@ -47,6 +50,7 @@ static inline int cm_npar(const cm_data *d) { return d->K * cm_block(d); }
 
 /* experts.c */
 void cm_mean_eval(int mean, double u, double *h, double *dh, double *d2h);
+void cm_mean_array(int mean, int len, const double *u, double *h, double *dh, double *d2h);
 void cm_log_f0(int family, int n, const double *y, const double *m0, double nu0,
                double df, double *out);
 double cm_logsumexp(const double *a, int len);
@@ -55,7 +59,8 @@ double cm_logsumexp(const double *a, int len);
 int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
               double *score, double *hess, double *work);
 size_t cm_work_size(const cm_data *d);
-void cm_linear_predictors(const cm_data *d, const double *theta, double *u, double *g);
+void cm_xprod(const double *const *cols, int ncol, size_t i0, int len, const double *coef,
+              double c0, double *out);
 int cm_gate_runaway(const cm_data *d, const double *theta, double bound, double *g);
 int cm_chol_solve(int p, const double *a, double *b, double *fac, double ridge_start,
                   double *ridge);

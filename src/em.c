@@ -27,16 +27,9 @@ static double gate_objective(const cm_data *d, const double *resp, const double 
                              double *g, double *grad, double *negH, double *pk)
 {
     const int n = d->n, K = d->K, pg = d->pg, zg = pg + 1, m = cm_block(d), P = gate_npar(d);
-    int one = 1;
-    double zero = 0.0, onef = 1.0;
     for (int k = 0; k < K; k++) {
-        double *gk = g + (size_t) k * n;
         const double *blk = theta + (size_t) k * m;
-        if (pg > 0)
-            F77_CALL(dgemv)("N", &n, &pg, &onef, d->xg, &n, blk, &one, &zero, gk, &one FCONE);
-        else
-            memset(gk, 0, sizeof(double) * n);
-        for (int i = 0; i < n; i++) gk[i] += blk[pg];
+        cm_xprod(d->xg, pg, 0, n, blk, blk[pg], g + (size_t) k * n);
     }
     if (grad) {
         memset(grad, 0, sizeof(double) * P);
@@ -59,14 +52,14 @@ static double gate_objective(const cm_data *d, const double *resp, const double 
         for (int l = 0; l < K; l++) {
             double wl = resp[(size_t) (l + 1) * n + i] - rsum * pk[l + 1];
             for (int b = 0; b < zg; b++) {
-                double zb = b < pg ? d->xg[(size_t) b * n + i] : 1.0;
+                double zb = b < pg ? d->xg[b][i] : 1.0;
                 grad[l * zg + b] += wl * zb;
                 for (int k = 0; k <= l; k++) {
                     double w = rsum * ((k == l ? pk[k + 1] : 0.0) - pk[k + 1] * pk[l + 1]) * zb;
                     double *col = negH + (size_t) (l * zg + b) * P + k * zg;
                     int amax = k == l ? b + 1 : zg;
                     for (int a = 0; a < amax; a++)
-                        col[a] += w * (a < pg ? d->xg[(size_t) a * n + i] : 1.0);
+                        col[a] += w * (a < pg ? d->xg[a][i] : 1.0);
                 }
             }
         }
@@ -118,10 +111,9 @@ static void gate_update(const cm_data *d, const double *resp, double *theta,
  * u = xe eta is left in u. */
 static double eta_objective(const cm_data *d, const double *w, const double *eta, double *u)
 {
-    int n = d->n, one = 1;
-    double zero = 0.0, onef = 1.0, S = 0.0, h, dh, d2h;
-    F77_CALL(dgemv)("N", &n, &d->q, &onef, d->xe, &n, eta, &one, &zero, u, &one FCONE);
-    for (int i = 0; i < n; i++) {
+    double S = 0.0, h, dh, d2h;
+    cm_xprod(d->xe, d->q, 0, d->n, eta, 0.0, u);
+    for (int i = 0; i < d->n; i++) {
         cm_mean_eval(d->mean, u[i], &h, &dh, &d2h);
         double r = d->y[i] - h;
         S += w[i] * r * r;
@@ -150,10 +142,10 @@ static void expert_update(const cm_data *d, const double *w, double *blk, const 
                 cm_mean_eval(d->mean, u[i], &h, &dh, &d2h);
                 double wi = w[i] * dh, ri = d->y[i] - h;
                 for (int c = 0; c < q; c++) {
-                    double xc = d->xe[(size_t) c * n + i];
+                    double xc = d->xe[c][i];
                     b[c] += wi * ri * xc;
                     double *col = A + (size_t) c * q;
-                    for (int a = 0; a <= c; a++) col[a] += wi * dh * d->xe[(size_t) a * n + i] * xc;
+                    for (int a = 0; a <= c; a++) col[a] += wi * dh * d->xe[a][i] * xc;
                 }
             }
             for (int c = 0; c < q; c++)

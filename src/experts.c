@@ -38,6 +38,38 @@ void cm_mean_eval(int mean, double u, double *h, double *dh, double *d2h)
     }
 }
 
+/* h, h' and, when d2h is non-NULL, h'' at len index values; the common
+ * mean functions get their own loops. */
+void cm_mean_array(int mean, int len, const double *u, double *h, double *dh, double *d2h)
+{
+    switch (mean) {
+    case CM_LINEAR:
+        for (int i = 0; i < len; i++) {
+            h[i] = u[i];
+            dh[i] = 1.0;
+        }
+        if (d2h) memset(d2h, 0, sizeof(double) * len);
+        break;
+    case CM_TANH:
+        /* tanh |u| = (1 - e) / (1 + e), e = exp(-2 |u|): one exp, and as
+         * accurate as tanh in absolute terms, which is what the residual needs */
+        for (int i = 0; i < len; i++) {
+            double e = exp(-2.0 * fabs(u[i])), t = (1.0 - e) / (1.0 + e);
+            t = u[i] < 0.0 ? -t : t;
+            h[i] = t;
+            dh[i] = 1.0 - t * t;
+        }
+        if (d2h)
+            for (int i = 0; i < len; i++) d2h[i] = -2.0 * h[i] * dh[i];
+        break;
+    default: {
+        double scratch;
+        for (int i = 0; i < len; i++)
+            cm_mean_eval(mean, u[i], h + i, dh + i, d2h ? d2h + i : &scratch);
+    }
+    }
+}
+
 /* log f0(y_i | m0_i, nu0) for the pre-trained family; nu0 is the variance. */
 void cm_log_f0(int family, int n, const double *y, const double *m0, double nu0,
                double df, double *out)

@@ -11,137 +11,254 @@
 
 #define LOG_2PI 1.837877066409345483560659472811
 
-/* Scratch needed by cm_loglik: index and gate predictors (2 n K) and small
- * per-observation vectors. */
+/* Observations are processed in chunks of CM_CHUNK rows: the per-observation
+ * quantities of a chunk are computed first (the transcendental functions),
+ * then the score and Hessian are accumulated as weighted cross products of
+ * design columns over the chunk, loops that the compiler vectorises. */
+#define CM_CHUNK 256
+
+/* Chunk vectors per prompt: u, g, h, h', h'', posterior r, gate probability
+ * pi, e = res h' / nu, s = d a / d log nu, and the three second-derivative
+ * weights of log N; plus ones, a weight and a product vector. */
+enum { CV_U, CV_G, CV_H, CV_DH, CV_D2H, CV_R, CV_PI, CV_E, CV_S, CV_EE, CV_EL, CV_LL, CV_N };
+
+/* Scratch needed by cm_loglik; the first n doubles also serve callers of
+ * cm_gate_runaway. */
 size_t cm_work_size(const cm_data *d)
 {
-    size_t K = d->K, m = cm_block(d);
-    return 2 * (size_t) d->n * K + 4 * (K + 1) + K * m + 6 * K;
+    size_t K = d->K;
+    size_t chunk = (CV_N * K + 4) * CM_CHUNK + 2 * (K + 1) + 2 * K;
+    return chunk > (size_t) d->n ? chunk : (size_t) d->n;
 }
 
-/* u (n x K): u[, k] = xe eta_k; g (n x K): g[, k] = xg beta_k + tau_k. */
-void cm_linear_predictors(const cm_data *d, const double *theta, double *u, double *g)
+/* out[i] = c0 + sum_j coef[j] cols[j][i0 + i] for i < len: a linear
+ * predictor over rows i0 .. i0 + len - 1, one column at a time. */
+void cm_xprod(const double *const *cols, int ncol, size_t i0, int len, const double *coef,
+              double c0, double *out)
 {
-    int n = d->n, m = cm_block(d), one = 1;
-    double zero = 0.0, onef = 1.0;
-    for (int k = 0; k < d->K; k++) {
-        const double *blk = theta + (size_t) k * m;
-        double *uk = u + (size_t) k * n, *gk = g + (size_t) k * n;
-        if (d->q > 0)
-            F77_CALL(dgemv)("N", &n, &d->q, &onef, d->xe, &n, blk + d->pg + 1, &one, &zero,
-                            uk, &one FCONE);
-        else
-            for (int i = 0; i < n; i++) uk[i] = 0.0;
-        if (d->pg > 0)
-            F77_CALL(dgemv)("N", &n, &d->pg, &onef, d->xg, &n, blk, &one, &zero, gk,
-                            &one FCONE);
-        else
-            for (int i = 0; i < n; i++) gk[i] = 0.0;
-        double tau = blk[d->pg];
-        for (int i = 0; i < n; i++) gk[i] += tau;
+    for (int i = 0; i < len; i++) out[i] = c0;
+    for (int j = 0; j < ncol; j++) {
+        const double *x = cols[j] + i0, c = coef[j];
+#pragma omp simd
+        for (int i = 0; i < len; i++) out[i] += c * x[i];
     }
+}
+
+/* o[a * sa + b * sb] += sum_i c_i A_a[i] C_b[i] over a < na and b < nc
+ * (b >= a when tri). Four columns of C at a time share each load of c A_a;
+ * a single column is summed in four quarters, so that no loop waits on one
+ * accumulator. tmp: B scratch. */
+static void acc_kernel(int B, const double *c, const double *const *A, int na,
+                       const double *const *C, int nc, int tri, double *o, size_t sa,
+                       size_t sb, double *tmp)
+{
+    const int h = B / 4;
+    for (int a = 0; a < na; a++) {
+        const double *xa = A[a];
+        double *oa = o + a * sa;
+#pragma omp simd
+        for (int i = 0; i < B; i++) tmp[i] = c[i] * xa[i];
+        int b = tri ? a : 0;
+        for (; b + 4 <= nc; b += 4) {
+            const double *c0 = C[b], *c1 = C[b + 1], *c2 = C[b + 2], *c3 = C[b + 3];
+            double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+            for (int i = 0; i < B; i++) {
+                double t = tmp[i];
+                s0 += t * c0[i];
+                s1 += t * c1[i];
+                s2 += t * c2[i];
+                s3 += t * c3[i];
+            }
+            oa[b * sb] += s0;
+            oa[(b + 1) * sb] += s1;
+            oa[(b + 2) * sb] += s2;
+            oa[(b + 3) * sb] += s3;
+        }
+        for (; b < nc; b++) {
+            const double *c0 = C[b];
+            double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+            for (int i = 0; i < h; i++) {
+                s0 += tmp[i] * c0[i];
+                s1 += tmp[i + h] * c0[i + h];
+                s2 += tmp[i + 2 * h] * c0[i + 2 * h];
+                s3 += tmp[i + 3 * h] * c0[i + 3 * h];
+            }
+            for (int i = 4 * h; i < B; i++) s0 += tmp[i] * c0[i];
+            oa[b * sb] += (s0 + s1) + (s2 + s3);
+        }
+    }
+}
+
+/* out[(col0 + b) * ld + row0 + a] += sum_i c_i A_a[i] C_b[i] over a < na and
+ * b < nc (b >= a when tri: a diagonal block, upper triangle only); the
+ * longer side is the inner one. */
+static void acc_cross(int B, const double *c, const double *const *A, int na,
+                      const double *const *C, int nc, int tri, double *out, int ld, int row0,
+                      int col0, double *tmp)
+{
+    double *o = out + (size_t) col0 * ld + row0;
+    if (!tri && nc < na)
+        acc_kernel(B, c, C, nc, A, na, 0, o, (size_t) ld, 1, tmp);
+    else
+        acc_kernel(B, c, A, na, C, nc, tri, o, 1, (size_t) ld, tmp);
+}
+
+/* Per-observation part for K = 1, where both log-sum-exps have two terms:
+ * lse(a0, a1) - lse(0, g) = max(a0, a1) - max(0, g)
+ *                           + log((1 + exp(-|a1 - a0|)) / (1 + exp(-|g|))),
+ * and the posterior and gate probabilities come from the same exponentials.
+ * Returns the log-likelihood contribution; NaN when a0 and a1 are both
+ * infinite (left to the general path). */
+static inline double obs_one(double a0, double a1, double g, double *r0, double *r1,
+                             double *p1)
+{
+    double dl = a1 - a0, e = exp(-fabs(dl)), eg = exp(-fabs(g));
+    double ie = 1.0 / (1.0 + e), ieg = 1.0 / (1.0 + eg);
+    *r1 = dl > 0.0 ? ie : e * ie;
+    *r0 = dl > 0.0 ? e * ie : ie;
+    *p1 = g > 0.0 ? ieg : eg * ieg;
+    return (dl > 0.0 ? a1 : a0) - (g > 0.0 ? g : 0.0) + log(ieg / ie);
 }
 
 /* Log-likelihood at theta and, when the pointers are non-NULL, the posterior
  * responsibilities resp (n x (K+1), column 0 the pre-trained expert), the
  * score (p) and the Hessian (p x p) with respect to theta.
- * work: at least cm_work_size(d) doubles. Returns CM_OK or CM_NONFINITE. */
+ * work: at least cm_work_size(d) doubles. Returns CM_OK or CM_NONFINITE.
+ *
+ * With v_k the gradient of a_k = g_k + log N(y | h(u_k), nu_k) in block k,
+ *   score   = sum_k r_k v_k - (gate rows) sum_k pi_k z,
+ *   Hessian = sum_kl (delta_kl r_k - r_k r_l) v_k v_l'
+ *           - (gate rows and columns) sum_kl (delta_kl pi_k - pi_k pi_l) z z'
+ *           + sum_k r_k d2 a_k,
+ * z = (xg, 1); each block of it is a cross product of design columns with
+ * one weight per observation. */
 int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
               double *score, double *hess, double *work)
 {
     const int n = d->n, K = d->K, q = d->q, pg = d->pg, m = cm_block(d), p = cm_npar(d);
     const int zg = pg + 1; /* gate design incl. the intercept */
-    double *u = work, *g = u + (size_t) n * K;
-    double *a = g + (size_t) n * K, *gl = a + K + 1, *r = gl + K + 1, *pr = r + K + 1;
-    double *v = pr + K + 1, *res = v + (size_t) K * m, *dh = res + K, *d2h = dh + K;
-    double *nu = d2h + K, *lnu = nu + K, *lnorm = lnu + K;
+    const int deriv = score || hess;
+    double *V = work, *ones = V + (size_t) CV_N * K * CM_CHUNK, *wt = ones + CM_CHUNK;
+    double *cw = wt + CM_CHUNK, *tmp = cw + CM_CHUNK, *a = tmp + CM_CHUNK, *gl = a + K + 1;
+    double *nu = gl + K + 1, *lnorm = nu + K;
+    const double **colg = (const double **) R_alloc((size_t) zg, sizeof(double *));
+    const double **cole = (const double **) R_alloc((size_t) q + 1, sizeof(double *));
+    const double *colone[1] = {ones};
+#define CV(k, j) (V + ((size_t) (k) * CV_N + (j)) * CM_CHUNK)
 
-    cm_linear_predictors(d, theta, u, g);
     for (int k = 0; k < K; k++) {
-        lnu[k] = theta[(size_t) k * m + m - 1];
-        nu[k] = exp(lnu[k]);
-        lnorm[k] = -0.5 * (LOG_2PI + lnu[k]);
+        double lnu = theta[(size_t) k * m + m - 1];
+        nu[k] = exp(lnu);
+        lnorm[k] = -0.5 * (LOG_2PI + lnu);
     }
+    for (int i = 0; i < CM_CHUNK; i++) ones[i] = 1.0;
     if (score) memset(score, 0, sizeof(double) * p);
     if (hess) memset(hess, 0, sizeof(double) * (size_t) p * p);
 
     double total = 0.0;
-    for (int i = 0; i < n; i++) {
-        a[0] = d->lf0[i];
-        gl[0] = 0.0;
+    for (int i0 = 0; i0 < n; i0 += CM_CHUNK) {
+        const int B = n - i0 < CM_CHUNK ? n - i0 : CM_CHUNK;
         for (int k = 0; k < K; k++) {
-            double h;
-            cm_mean_eval(d->mean, u[(size_t) k * n + i], &h, dh + k, d2h + k);
-            res[k] = d->y[i] - h;
-            gl[k + 1] = g[(size_t) k * n + i];
-            a[k + 1] = gl[k + 1] + lnorm[k] - 0.5 * res[k] * res[k] / nu[k];
+            const double *blk = theta + (size_t) k * m;
+            cm_xprod(d->xe, q, i0, B, blk + zg, 0.0, CV(k, CV_U));
+            cm_xprod(d->xg, pg, i0, B, blk, blk[pg], CV(k, CV_G));
+            cm_mean_array(d->mean, B, CV(k, CV_U), CV(k, CV_H), CV(k, CV_DH),
+                          hess ? CV(k, CV_D2H) : NULL);
         }
-        double la = cm_logsumexp(a, K + 1), lg = cm_logsumexp(gl, K + 1);
-        total += la - lg;
-        if (!R_FINITE(la) || !R_FINITE(lg)) {
-            if (resp)
-                for (int k = 0; k <= K; k++) resp[(size_t) k * n + i] = R_NaN;
-            continue;
-        }
-        if (resp)
-            for (int k = 0; k <= K; k++) resp[(size_t) k * n + i] = exp(a[k] - la);
-        if (!score && !hess) continue;
-
-        /* v_k: gradient of a_k with respect to block k */
-        for (int k = 0; k < K; k++) {
-            double *vk = v + (size_t) k * m, e = res[k] / nu[k] * dh[k];
-            r[k] = exp(a[k + 1] - la);
-            pr[k] = exp(gl[k + 1] - lg);
-            for (int j = 0; j < pg; j++) vk[j] = d->xg[(size_t) j * n + i];
-            vk[pg] = 1.0;
-            for (int j = 0; j < q; j++) vk[zg + j] = e * d->xe[(size_t) j * n + i];
-            vk[m - 1] = -0.5 + 0.5 * res[k] * res[k] / nu[k];
-        }
-        if (score)
+        for (int ii = 0; ii < B; ii++) {
+            const int i = i0 + ii;
+            double la = 0.0, lg = 0.0, r0 = 0.0, contrib = R_NaN;
+            a[0] = d->lf0[i];
+            gl[0] = 0.0;
             for (int k = 0; k < K; k++) {
-                double *sk = score + (size_t) k * m, *vk = v + (size_t) k * m;
-                for (int j = 0; j < m; j++) sk[j] += r[k] * vk[j];
-                for (int j = 0; j < zg; j++) sk[j] -= pr[k] * vk[j];
+                double res = d->y[i] - CV(k, CV_H)[ii];
+                gl[k + 1] = CV(k, CV_G)[ii];
+                a[k + 1] = gl[k + 1] + lnorm[k] - 0.5 * res * res / nu[k];
             }
-        if (!hess) continue;
-        /* Hessian = sum_kl (delta_kl r_k - r_k r_l) v_k v_l'
-         *         - sum_kl (delta_kl pi_k - pi_k pi_l) z z'  (gate rows/cols)
-         *         + sum_k r_k d2 a_k;  upper triangle only, mirrored below. */
-        for (int l = 0; l < K; l++) {
-            const double *vl = v + (size_t) l * m;
-            for (int k = 0; k <= l; k++) {
-                const double *vk = v + (size_t) k * m;
-                double w = (k == l ? r[k] : 0.0) - r[k] * r[l];
-                double wg = (k == l ? pr[k] : 0.0) - pr[k] * pr[l];
-                for (int b = 0; b < m; b++) {
-                    double *col = hess + ((size_t) l * m + b) * p + (size_t) k * m;
-                    int amax = k == l ? b + 1 : m;
-                    double wb = w * vl[b];
-                    for (int aa = 0; aa < amax; aa++) col[aa] += wb * vk[aa];
-                    if (b < zg) {
-                        double wgb = wg * vl[b];
-                        int gmax = amax < zg ? amax : zg;
-                        for (int aa = 0; aa < gmax; aa++) col[aa] -= wgb * vk[aa];
-                    }
+            if (K == 1) contrib = obs_one(a[0], a[1], gl[1], &r0, CV(0, CV_R) + ii, CV(0, CV_PI) + ii);
+            if (ISNAN(contrib)) {
+                la = cm_logsumexp(a, K + 1);
+                lg = cm_logsumexp(gl, K + 1);
+                contrib = la - lg;
+                r0 = exp(a[0] - la);
+                for (int k = 0; k < K; k++) {
+                    CV(k, CV_R)[ii] = exp(a[k + 1] - la);
+                    CV(k, CV_PI)[ii] = exp(gl[k + 1] - lg);
                 }
             }
-        }
-        for (int k = 0; k < K; k++) {
-            /* second derivatives of log N(y | h(eta'x), exp(lnu)) within block k */
-            double cee = r[k] * (res[k] * d2h[k] - dh[k] * dh[k]) / nu[k];
-            double cel = -r[k] * res[k] * dh[k] / nu[k];
-            double cll = -r[k] * 0.5 * res[k] * res[k] / nu[k];
-            size_t off = (size_t) k * m + zg;
-            for (int b = 0; b < q; b++) {
-                double xb = d->xe[(size_t) b * n + i];
-                double *col = hess + (off + b) * p + off;
-                for (int aa = 0; aa <= b; aa++) col[aa] += cee * d->xe[(size_t) aa * n + i] * xb;
+            total += contrib;
+            if (!isfinite(contrib)) {
+                /* the total is not finite; this observation adds nothing more */
+                for (int k = 0; k < K; k++) CV(k, CV_R)[ii] = CV(k, CV_PI)[ii] = 0.0;
+                if (resp)
+                    for (int k = 0; k <= K; k++) resp[(size_t) k * n + i] = R_NaN;
+            } else if (resp) {
+                resp[i] = r0;
+                for (int k = 0; k < K; k++) resp[(size_t) (k + 1) * n + i] = CV(k, CV_R)[ii];
             }
-            double *lcol = hess + (off + q) * p + off;
-            for (int aa = 0; aa < q; aa++) lcol[aa] += cel * d->xe[(size_t) aa * n + i];
-            lcol[q] += cll;
+            if (!deriv) continue;
+            for (int k = 0; k < K; k++) {
+                double r = CV(k, CV_R)[ii], res = d->y[i] - CV(k, CV_H)[ii];
+                double dh = CV(k, CV_DH)[ii], q2 = res * res / nu[k];
+                if (r == 0.0) res = q2 = 0.0; /* no contribution, and no 0 * Inf */
+                CV(k, CV_E)[ii] = res / nu[k] * dh;
+                CV(k, CV_S)[ii] = -0.5 + 0.5 * q2;
+                if (!hess) continue;
+                CV(k, CV_EE)[ii] = r * (res * CV(k, CV_D2H)[ii] - dh * dh) / nu[k];
+                CV(k, CV_EL)[ii] = -r * res * dh / nu[k];
+                CV(k, CV_LL)[ii] = -0.5 * r * q2;
+            }
+        }
+        if (!deriv) continue;
+
+        for (int j = 0; j < pg; j++) colg[j] = d->xg[j] + i0;
+        colg[pg] = ones;
+        for (int j = 0; j < q; j++) cole[j] = d->xe[j] + i0;
+        if (score)
+            for (int k = 0; k < K; k++) {
+                const double *r = CV(k, CV_R), *pi = CV(k, CV_PI), *e = CV(k, CV_E), *s = CV(k, CV_S);
+                double *sk = score + (size_t) k * m;
+                for (int i = 0; i < B; i++) wt[i] = r[i] - pi[i];
+                acc_cross(B, wt, colg, zg, colone, 1, 0, sk, 0, 0, 0, tmp);
+                for (int i = 0; i < B; i++) wt[i] = r[i] * e[i];
+                acc_cross(B, wt, cole, q, colone, 1, 0, sk, 0, zg, 0, tmp);
+                for (int i = 0; i < B; i++) wt[i] = r[i] * s[i];
+                acc_cross(B, wt, colone, 1, colone, 1, 0, sk, 0, m - 1, 0, tmp);
+            }
+        if (!hess) continue;
+        for (int l = 0; l < K; l++) {
+            const double *rl = CV(l, CV_R), *pl = CV(l, CV_PI), *el = CV(l, CV_E), *sl = CV(l, CV_S);
+            for (int k = 0; k <= l; k++) {
+                const double *rk = CV(k, CV_R), *pk = CV(k, CV_PI), *ek = CV(k, CV_E);
+                const double *sk = CV(k, CV_S);
+                const int diag = k == l, r0 = k * m, c0 = l * m;
+                double *W = wt;
+                for (int i = 0; i < B; i++) W[i] = (diag ? rk[i] : 0.0) - rk[i] * rl[i];
+#define HACC(expr, A, na, C, nc, tri, roff, coff)                                        \
+    do {                                                                                   \
+        _Pragma("omp simd") for (int i = 0; i < B; i++) cw[i] = (expr);                  \
+        acc_cross(B, cw, A, na, C, nc, tri, hess, p, r0 + (roff), c0 + (coff), tmp);       \
+    } while (0)
+                HACC(W[i] - ((diag ? pk[i] : 0.0) - pk[i] * pl[i]), colg, zg, colg, zg, diag, 0, 0);
+                HACC(W[i] * el[i], colg, zg, cole, q, 0, 0, zg);
+                HACC(W[i] * sl[i], colg, zg, colone, 1, 0, 0, m - 1);
+                HACC(W[i] * ek[i] * el[i] + (diag ? CV(k, CV_EE)[i] : 0.0), cole, q, cole, q,
+                     diag, zg, zg);
+                HACC(W[i] * ek[i] * sl[i] + (diag ? CV(k, CV_EL)[i] : 0.0), cole, q, colone, 1,
+                     0, zg, m - 1);
+                HACC(W[i] * sk[i] * sl[i] + (diag ? CV(k, CV_LL)[i] : 0.0), colone, 1, colone,
+                     1, 0, m - 1, m - 1);
+                if (diag) continue;
+                HACC(W[i] * ek[i], cole, q, colg, zg, 0, zg, 0);
+                HACC(W[i] * sk[i], colone, 1, colg, zg, 0, m - 1, 0);
+                HACC(W[i] * sk[i] * el[i], colone, 1, cole, q, 0, m - 1, zg);
+#undef HACC
+            }
         }
     }
+#undef CV
     *ll = total;
     if (hess)
         for (int b = 0; b < p; b++)
@@ -158,17 +275,12 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
  * a bound on the coefficients. g: n scratch. */
 int cm_gate_runaway(const cm_data *d, const double *theta, double bound, double *g)
 {
-    int n = d->n, one = 1;
-    double zero = 0.0, onef = 1.0;
     for (int k = 0; k < d->K; k++) {
         const double *blk = theta + (size_t) k * cm_block(d);
-        if (d->pg > 0)
-            F77_CALL(dgemv)("N", &n, &d->pg, &onef, d->xg, &n, blk, &one, &zero, g, &one FCONE);
-        else
-            memset(g, 0, sizeof(double) * n);
+        cm_xprod(d->xg, d->pg, 0, d->n, blk, blk[d->pg], g);
         double gmin = R_PosInf, gmax = 0.0;
-        for (int i = 0; i < n; i++) {
-            double a = fabs(g[i] + blk[d->pg]);
+        for (int i = 0; i < d->n; i++) {
+            double a = fabs(g[i]);
             gmin = fmin2(gmin, a);
             gmax = fmax2(gmax, a);
         }
@@ -221,14 +333,25 @@ static void check_real_matrix(SEXP x, const char *name, int nrow)
     if (Rf_nrows(x) != nrow) Rf_error("`%s` must have %d rows, not %d", name, nrow, Rf_nrows(x));
 }
 
-/* Check and unpack the data arguments shared by every fitting entry point. */
+static const double **matrix_columns(SEXP x, int n)
+{
+    int nc = Rf_ncols(x);
+    const double **cols = (const double **) R_alloc((size_t) nc + 1, sizeof(double *));
+    for (int j = 0; j < nc; j++) cols[j] = REAL(x) + (size_t) j * n;
+    return cols;
+}
+
+/* Check and unpack the data arguments shared by every fitting entry point.
+ * xg is a double matrix, or an integer vector of 1-based column numbers of
+ * xe: the gate design made of expert columns, shared without a copy. */
 void cm_unpack_data(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, cm_data *d)
 {
     if (!Rf_isReal(y)) Rf_error("`y` must be a double vector");
     if (XLENGTH(y) < 1 || XLENGTH(y) > INT_MAX) Rf_error("`y` has an unsupported length");
     int n = (int) XLENGTH(y);
     check_real_matrix(xe, "xe", n);
-    check_real_matrix(xg, "xg", n);
+    const int shared = Rf_isInteger(xg) && !Rf_isMatrix(xg);
+    if (!shared) check_real_matrix(xg, "xg", n);
     if (!Rf_isReal(lf0) || XLENGTH(lf0) != n) Rf_error("`lf0` must be a double vector of length %d", n);
     if (!Rf_isInteger(K) || XLENGTH(K) != 1 || INTEGER(K)[0] < 1 || INTEGER(K)[0] > 1000)
         Rf_error("`K` must be one integer between 1 and 1000");
@@ -237,13 +360,25 @@ void cm_unpack_data(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, cm_da
         Rf_error("`mean` must be one known integer code");
     d->n = n;
     d->q = Rf_ncols(xe);
-    d->pg = Rf_ncols(xg);
     d->K = INTEGER(K)[0];
     d->mean = INTEGER(mean)[0];
     d->y = REAL(y);
-    d->xe = REAL(xe);
-    d->xg = REAL(xg);
     d->lf0 = REAL(lf0);
+    d->xe = matrix_columns(xe, n);
+    if (shared) {
+        if (XLENGTH(xg) > d->q) Rf_error("`xg` has more column numbers than `xe` has columns");
+        d->pg = (int) XLENGTH(xg);
+        d->xg = (const double **) R_alloc((size_t) d->pg + 1, sizeof(double *));
+        for (int j = 0; j < d->pg; j++) {
+            int c = INTEGER(xg)[j];
+            if (c == NA_INTEGER || c < 1 || c > d->q)
+                Rf_error("`xg` must hold column numbers of `xe` (1 to %d)", d->q);
+            d->xg[j] = d->xe[c - 1];
+        }
+    } else {
+        d->pg = Rf_ncols(xg);
+        d->xg = matrix_columns(xg, n);
+    }
 }
 
 void cm_unpack_theta(SEXP theta, const cm_data *d)

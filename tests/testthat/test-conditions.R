@@ -528,6 +528,12 @@ test_that("C_loglik rejects wrong types, dimensions and codes", {
   storage.mode(Xi) <- "integer"
   expect_error(L(y, xe = Xi), "`xe`.*double matrix")
   expect_error(L(y, xg = Xi), "`xg`.*double matrix")
+  # the gate design as column numbers of the expert design
+  expect_equal(L(y, xg = 1:2), L(y))
+  expect_error(L(y, xg = c(1L, 3L)), "`xg`.*column numbers.*1 to 2")
+  expect_error(L(y, xg = c(0L, 1L)), "`xg`.*column numbers")
+  expect_error(L(y, xg = c(NA, 1L)), "`xg`.*column numbers")
+  expect_error(L(y, xg = 1:3, theta = c(th, 0)), "`xg` has more column numbers")
   expect_error(L(as.character(y)), "`y`")
   expect_error(L(NULL), "`y`")
   expect_error(L(list(y)), "`y`")
