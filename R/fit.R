@@ -66,15 +66,20 @@ as_control <- function(control) {
 #'   gate never gets an intercept column since \eqn{\tau} plays that part.
 #'   Factors are coded as in [stats::lm()].
 #'
-#' @section Methods: `"em"` alternates posterior responsibilities with an
+#' @section Methods: `"direct"` (the default) maximises the observed
+#'   log-likelihood by Newton's method with the analytic Hessian in
+#'   \eqn{(\beta, \tau, \eta, \log\nu)}: a ridge when the Hessian is not
+#'   negative definite, backtracking, and one pass over the data with the
+#'   Hessian per iteration. It stops when the predicted gain of the next
+#'   Newton step, or the gain of the last one, is below the tolerance; it
+#'   needs few iterations even where EM crawls (a weakly identified prompt, or
+#'   more prompts than the data support). `"em"` alternates posterior responsibilities with an
 #'   M-step made of Newton steps for the gate (a weighted multinomial logistic
 #'   regression), Gauss-Newton steps for each \eqn{\eta_k} (exact weighted least
 #'   squares for the linear mean) and the closed-form \eqn{\nu_k}; each inner
-#'   step is backtracked so that the observed log-likelihood never decreases.
-#'   `"direct"` maximises the observed log-likelihood by Newton's method with
-#'   the analytic Hessian in \eqn{(\beta, \tau, \eta, \log\nu)}, a ridge when
-#'   the Hessian is not negative definite, and backtracking. Both stop on the
-#'   relative change of the log-likelihood (see [cmoe_control()]).
+#'   step is backtracked so that the observed log-likelihood never decreases;
+#'   it stops on the relative change of the log-likelihood (see
+#'   [cmoe_control()]).
 #'
 #' @section Starting values: the automatic start computes, for every
 #'   observation, the probability that it comes from a broad Gaussian (the
@@ -83,8 +88,8 @@ as_control <- function(control) {
 #'   across prompts when `K > 1`), and runs one M-step from them. With
 #'   `nstart > 1`, further starts perturb the first one: \eqn{N(0, 1)} added to
 #'   the gate coefficients, \eqn{N(0, 0.5^2)} to the prompt coefficients (both
-#'   on the internal scale where every covariate column has unit root mean
-#'   square), and \eqn{\nu} multiplied by \eqn{\exp(N(0, 1))}. The fit with the
+#'   divided by the root mean square of their covariate column, as if every
+#'   covariate had unit scale), and \eqn{\nu} multiplied by \eqn{\exp(N(0, 1))}. The fit with the
 #'   largest log-likelihood is kept; `fit$starts` records them all. Set a seed
 #'   for reproducible random starts.
 #'
@@ -116,8 +121,15 @@ as_control <- function(control) {
 #' @section Standard errors: from the analytic observed information, the
 #'   negative Hessian of the log-likelihood at the estimate, in
 #'   \eqn{(\beta, \tau, \eta, \log\nu)}, with the delta method for \eqn{\nu}.
-#'   Covariates are scaled internally by their root mean square; all results
-#'   are reported on the user's scale.
+#'
+#' @section Scale and memory: the covariates are used as given, without a
+#'   scaled or centred copy: every linear system (Newton steps, the M-step
+#'   systems, the information matrix) is equilibrated to unit diagonal, which
+#'   is what scaling the covariate columns would achieve, and Newton steps do
+#'   not depend on linear reparametrisation such as centring. Without a gate
+#'   part in the formula the gate shares the expert design's columns. Fits
+#'   keep the design matrix (as `lm` keeps its model frame) for `fitted()`,
+#'   `predict()` and `simulate()`.
 #'
 #' @param formula A formula `y ~ expert_terms` or `y ~ expert_terms | gate_terms`.
 #' @param data A data frame.
@@ -125,7 +137,7 @@ as_control <- function(control) {
 #'   `lm` or Gaussian `glm` (see [as_expert_spec()]).
 #' @param mean Mean function of the prompt experts (see [expert_spec()]).
 #' @param K Number of prompt experts.
-#' @param method `"em"` or `"direct"`.
+#' @param method `"direct"` (Newton's method, the default) or `"em"`.
 #' @param start Starting values: a list with `beta` (a matrix with one column
 #'   per prompt, or a vector when `K = 1`), `tau`, `eta` and `nu`, or a `cmoe`
 #'   fit; `NULL` for the automatic start.
@@ -157,7 +169,7 @@ as_control <- function(control) {
 #' sapply(fits, BIC)
 #' @export
 cmoe <- function(formula, data, pretrained, mean = "tanh", K = 1L,
-                 method = c("em", "direct"), start = NULL, nstart = 1L,
+                 method = c("direct", "em"), start = NULL, nstart = 1L,
                  control = cmoe_control(), subset, na.action) {
   cl <- match.call()
   if (missing(formula) || !inherits(formula, "formula")) {
@@ -169,7 +181,7 @@ cmoe <- function(formula, data, pretrained, mean = "tanh", K = 1L,
   pretrained <- as_expert_spec(pretrained)
   check_choice(mean, "mean", mean_functions)
   check_number(K, "K", lower = 1, upper = 1000, integer = TRUE)
-  method <- check_choice(method[1L], "method", c("em", "direct"))
+  method <- check_choice(method[1L], "method", c("direct", "em"))
   check_number(nstart, "nstart", lower = 1, upper = 1e4, integer = TRUE)
   control <- as_control(control)
   if (!missing(data) && !is.data.frame(data)) {
@@ -200,15 +212,14 @@ cmoe <- function(formula, data, pretrained, mean = "tanh", K = 1L,
   }
   lf0 <- pretrained_logdens(pretrained, design$y, m0)
 
-  npar <- K * (ncol(design$xg) + ncol(design$xe) + 2L)
+  prob <- cm_problem(design$y, design$xe, design$xg, lf0, K, mean)
+  npar <- K * (prob$pg + prob$q + 2L)
   if (length(design$y) <= npar) {
     abort_input(sprintf(
       "`data` has %d complete observations, but the model has %d parameters; it needs more observations than parameters.",
       length(design$y), npar))
   }
-  check_rank(design$xe, "expert")
-  check_rank(cbind(1, design$xg), "gate")
-  prob <- cm_problem(design$y, design$xe, design$xg, lf0, K, mean)
+  check_designs(prob)
   theta0 <- if (is.null(start)) NULL else to_internal(prob, check_start(start, prob))
   res <- cmoe_fit(prob, method, theta0, nstart, control)
   res$lr_pretrained <- 2 * (res$loglik - sum(lf0))
@@ -223,15 +234,23 @@ cmoe <- function(formula, data, pretrained, mean = "tanh", K = 1L,
 
 # Response and design matrices of a two-part formula; `arg` names the data
 # argument in messages. Missing values pass (na.action has dealt with them).
+# Without a gate part the gate design is the expert design's columns other
+# than the intercept, given by their numbers (see cm_problem()).
 model_design <- function(f, mf, response = TRUE, arg = "data") {
   xe <- model.matrix(f, data = mf, rhs = 1L)
-  xg <- model.matrix(f, data = mf, rhs = if (length(f)[2L] == 2L) 2L else 1L)
-  xg <- xg[, colnames(xg) != "(Intercept)", drop = FALSE]
-  attr(xe, "assign") <- attr(xg, "assign") <- NULL
-  attr(xe, "contrasts") <- attr(xg, "contrasts") <- NULL
-  for (nm in c("xe", "xg")) {
-    x <- get(nm)
-    bad <- colnames(x)[colSums(is.infinite(x)) > 0]
+  attr(xe, "assign") <- attr(xe, "contrasts") <- NULL
+  if (length(f)[2L] == 2L) {
+    xg <- model.matrix(f, data = mf, rhs = 2L)
+    xg <- xg[, colnames(xg) != "(Intercept)", drop = FALSE]
+    attr(xg, "assign") <- attr(xg, "contrasts") <- NULL
+  } else {
+    xg <- which(colnames(xe) != "(Intercept)")
+  }
+  for (x in list(xe, xg)) {
+    if (!is.matrix(x)) next
+    bad <- colnames(x)[vapply(which(!is.finite(colSums(x))), function(j) {
+      any(is.infinite(x[, j]))
+    }, logical(1))]
     if (length(bad)) {
       abort_input(sprintf("`%s` has infinite values in %s.", arg,
                           paste0("`", bad, "`", collapse = ", ")), call = NULL)
@@ -253,11 +272,34 @@ model_design <- function(f, mf, response = TRUE, arg = "data") {
 }
 
 # A rank-deficient design leaves coefficients unidentified: say which columns.
-check_rank <- function(x, which) {
-  if (!ncol(x)) return(invisible())
-  qx <- qr(x)
-  if (qx$rank < ncol(x)) {
-    bad <- colnames(x)[qx$pivot[seq.int(qx$rank + 1L, ncol(x))]]
+# Ranks come from the cross products (no copy of the data): pivoted QR of
+# the cross product scaled to unit diagonal, tolerance 1e-10 (a relative
+# singular value of about 1e-5 in the design itself). The gate design has
+# its intercept, tau.
+check_designs <- function(prob) {
+  ce <- crossprod(prob$xe)
+  cs <- colSums(prob$xe)
+  check_rank(ce, colnames(prob$xe), "expert")
+  if (is.matrix(prob$xg)) {
+    cg <- crossprod(prob$xg)
+    gs <- colSums(prob$xg)
+    gnames <- colnames(prob$xg)
+  } else {
+    cg <- ce[prob$xg, prob$xg, drop = FALSE]
+    gs <- cs[prob$xg]
+    gnames <- colnames(prob$xe)[prob$xg]
+  }
+  check_rank(rbind(c(prob$n, gs), cbind(gs, cg)), c("(tau)", gnames), "gate")
+}
+
+check_rank <- function(cross, names, which) {
+  if (!ncol(cross)) return(invisible())
+  d <- diag(cross)
+  s <- ifelse(d > 0, 1 / sqrt(d), 0)
+  qx <- qr(cross * outer(s, s), tol = 1e-10)
+  bad <- names[c(which(d <= 0), qx$pivot[seq_len(ncol(cross)) > qx$rank])]
+  bad <- unique(bad[bad != "(tau)"])
+  if (length(bad)) {
     abort_input(sprintf(paste0(
       "`data` gives a rank-deficient %s design: %s %s a linear combination of the other ",
       "columns%s; drop %s."), which, paste0("`", bad, "`", collapse = ", "),
@@ -293,9 +335,13 @@ cmoe_fit <- function(prob, method, theta0, nstart, control) {
   ctl <- c(control$maxit, control$inner_maxit, control$tol, log(control$nu_floor * yvar),
            control$gate_bound)
   first <- if (is.null(theta0)) auto_start(prob, ctl) else theta0
+  if (nstart > 1L) {
+    scale <- rep(c(column_scale(gate_matrix(prob$xe, prob$xg)), 1, column_scale(prob$xe), 1),
+                 prob$K)
+  }
   runs <- vector("list", nstart)
   for (s in seq_len(nstart)) {
-    theta <- if (s == 1L) first else perturb_start(prob, first)
+    theta <- if (s == 1L) first else perturb_start(prob, first, scale)
     runs[[s]] <- if (method == "em") {
       .Call(C_em, prob$y, prob$xe, prob$xg, prob$lf0, prob$K, prob$mean_code, theta, ctl)
     } else {
@@ -338,15 +384,15 @@ auto_start <- function(prob, ctl) {
         resp, ctl)
 }
 
-perturb_start <- function(prob, theta) {
+# Perturbations in units of 1 / (column root mean square): N(0, 1) for the
+# gate and N(0, 0.5^2) for the prompt coefficients as if every covariate had
+# unit scale; log nu N(0, 1).
+perturb_start <- function(prob, theta, scale) {
   m <- prob$pg + prob$q + 2L
   b <- matrix(theta, m, prob$K)
-  gate <- seq_len(prob$pg + 1L)
-  expert <- prob$pg + 1L + seq_len(prob$q)
-  b[gate, ] <- b[gate, ] + stats::rnorm(length(b[gate, ]))
-  b[expert, ] <- b[expert, ] + stats::rnorm(length(b[expert, ]), sd = 0.5)
-  b[m, ] <- b[m, ] + stats::rnorm(prob$K)
-  as.numeric(b)
+  sd <- matrix(c(rep(1, prob$pg + 1L), rep(0.5, prob$q), 1), m, prob$K) /
+    matrix(scale, m, prob$K)
+  as.numeric(b + stats::rnorm(length(b), sd = sd))
 }
 
 # Prompts sorted by decreasing share of the data (sum of posterior
@@ -367,16 +413,18 @@ finish_fit <- function(prob, res) {
   params <- to_user(prob, theta)
   p <- length(theta)
   lognu_idx <- lognu_index(prob)
-  jac <- 1 / prob$scale
+  jac <- rep(1, p)
   jac[lognu_idx] <- exp(theta[lognu_idx])
-  coefs <- theta / prob$scale
+  coefs <- theta
   coefs[lognu_idx] <- exp(theta[lognu_idx])
   names(coefs) <- prob$names
   info <- -ev$hessian
   vc <- matrix(NA_real_, p, p)
-  if (all(is.finite(info))) {
-    ch <- tryCatch(chol(info), error = function(e) NULL)
-    if (!is.null(ch)) vc <- chol2inv(ch) * outer(jac, jac)
+  if (all(is.finite(info)) && all(diag(info) > 0)) {
+    # equilibrated, so that covariates on any scale leave the factorisation sound
+    s <- 1 / sqrt(diag(info))
+    ch <- tryCatch(chol(info * outer(s, s)), error = function(e) NULL)
+    if (!is.null(ch)) vc <- chol2inv(ch) * outer(s * jac, s * jac)
   }
   dimnames(vc) <- list(prob$names, prob$names)
   converged <- res$status == 0L
