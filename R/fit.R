@@ -200,7 +200,16 @@ cmoe <- function(formula, data, pretrained, mean = "tanh", K = 1L,
     if (missing(data)) abort_input("`data` is needed when `pretrained` is a fitted model.")
     mf$pretrained_mean <- pretrained_mean(pretrained, NULL, data)
   }
+  # missing values are dealt with only if there are any: na.omit() would
+  # otherwise copy the whole frame to drop nothing
+  na_action <- if (is.null(mf$na.action)) getOption("na.action") else eval(mf$na.action, parent.frame())
+  mf$na.action <- quote(stats::na.pass)
   mf <- eval(mf, parent.frame())
+  if (!is.null(na_action) && anyNA(mf, recursive = TRUE)) {
+    mt <- attr(mf, "terms")
+    mf <- match.fun(na_action)(mf)
+    attr(mf, "terms") <- mt
+  }
   # keep `.` expanded over the fitted data, so that new data is read the same way
   expanded <- attr(attr(mf, "terms"), "Formula_without_dot")
   if (!is.null(expanded)) f <- Formula::as.Formula(expanded)
