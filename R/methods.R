@@ -195,7 +195,7 @@ new_design <- function(object, newdata, with_response) {
 }
 
 row_lse <- function(a) {
-  m <- apply(a, 1L, max)
+  m <- a[cbind(seq_len(nrow(a)), max.col(a, ties.method = "first"))]
   m[!is.finite(m)] <- 0
   m + log(rowSums(exp(a - m)))
 }

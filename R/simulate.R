@@ -95,7 +95,8 @@ check_matrix <- function(x, arg, prefix = "x") {
 draw_responses <- function(object, xe, xg, m0) {
   ev <- cmoe_eval(object, xe, xg, m0)
   n <- length(m0)
-  cum <- t(apply(ev$gate, 1L, cumsum))
+  cum <- ev$gate
+  for (j in seq_len(ncol(cum))[-1L]) cum[, j] <- cum[, j - 1L] + cum[, j]
   component <- rowSums(stats::runif(n) > cum[, -ncol(cum), drop = FALSE])
   y <- pretrained_draw(object$pretrained, m0)
   prompt <- component > 0L

@@ -6,7 +6,7 @@
 # The paper's distinguishable setting (d = 8, Laplace pre-trained expert),
 # started from the truth perturbed by N(0, 0.05^2) (log nu likewise). One run
 # per fit (at this size timing noise is small next to the fit):
-#   cm_problem          building the matrix problem (scaled copies of x)
+#   cm_problem          building the matrix problem (shares x: no copy)
 #   cmoe_fit/<method>   the matrix workhorse on the prebuilt problem, both
 #                       methods
 #   cmoe()/<default>    the formula interface, from a data frame
@@ -99,7 +99,7 @@ for (n in ns) {
   mp <- measure(contamoe:::cm_problem(y, x, x, lf0, 1L, "tanh"))
   prob <- mp$value
   mp$value <- NULL
-  add("cm_problem (scaled copies of x)", mp)
+  add("cm_problem (shares x)", mp)
   theta0 <- contamoe:::to_internal(prob, start)
   for (method in c(default_method, other_method)) {
     m <- measure(contamoe:::cmoe_fit(prob, method, theta0, 1L, cmoe_control()))

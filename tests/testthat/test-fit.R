@@ -320,3 +320,25 @@ test_that("BIC chooses the true number of prompts", {
   })
   expect_equal(which.min(bic), 2L)
 })
+
+test_that("Newton converges in few iterations where EM crawls (eta* = eta0)", {
+  # case (ii) with the prompt's mean equal to the pre-trained expert's: only
+  # the variances tell them apart, and EM needs thousands of iterations here
+  set.seed(4)
+  s <- paper_setting("nondist_ii", n = 1e4)
+  d <- rcmoe(s$draw_x(1e4), s$truth$beta, s$truth$tau, s$truth$eta, s$truth$nu,
+             pretrained = s$pretrained)
+  fit <- suppressWarnings(cmoe(y ~ . - 1, data = d, pretrained = s$pretrained, start = s$truth))
+  expect_true(fit$converged)
+  expect_lte(fit$iterations, 20L)
+  # a stationary point: the Newton decrement score' I^-1 score is negligible
+  # (gradient and vcov are on the user's scale, where it is the same number)
+  expect_lt(drop(fit$gradient %*% fit$vcov %*% fit$gradient), 1e-6)
+  # EM from the same start climbs towards, never past, Newton's optimum
+  em <- suppressWarnings(cmoe(y ~ . - 1, data = d, pretrained = s$pretrained, start = s$truth,
+                              method = "em", control = cmoe_control(maxit = 200)))
+  expect_false(em$converged)
+  expect_equal(em$iterations, 200L)
+  expect_lte(em$loglik, fit$loglik + 1e-8 * abs(fit$loglik))
+  expect_true(all(diff(em$loglik_path) >= -1e-9 * abs(fit$loglik)))
+})
