@@ -214,6 +214,11 @@ cmoe <- function(formula, data, pretrained, mean = "tanh", K = 1L,
   expanded <- attr(attr(mf, "terms"), "Formula_without_dot")
   if (!is.null(expanded)) f <- Formula::as.Formula(expanded)
   design <- model_design(f, mf)
+  # observation names are kept once, and only when they are not 1..n: row
+  # names on the design (one string per row) would take more memory than it
+  row_names <- if (.row_names_info(mf) > 0L) row.names(mf)
+  dimnames(design$xe) <- list(NULL, colnames(design$xe))
+  if (is.matrix(design$xg)) dimnames(design$xg) <- list(NULL, colnames(design$xg))
   m0 <- if (inherits(pretrained, "expert_model")) {
     as.numeric(mf[["(pretrained_mean)"]])
   } else {
@@ -235,7 +240,8 @@ cmoe <- function(formula, data, pretrained, mean = "tanh", K = 1L,
 
   structure(c(list(call = cl, formula = f, terms = attr(mf, "terms"),
                    pretrained = pretrained, mean = mean, K = as.integer(K), method = method,
-                   y = design$y, xe = design$xe, xg = design$xg, pretrained_mean = m0, xlevels = stats::.getXlevels(attr(mf, "terms"), mf),
+                   y = design$y, xe = design$xe, xg = design$xg, pretrained_mean = m0,
+                   row_names = row_names, xlevels = stats::.getXlevels(attr(mf, "terms"), mf),
                    na.action = attr(mf, "na.action"), control = control),
               finish_fit(prob, res)),
             class = "cmoe")
@@ -345,8 +351,9 @@ cmoe_fit <- function(prob, method, theta0, nstart, control) {
            control$gate_bound)
   first <- if (is.null(theta0)) auto_start(prob, ctl) else theta0
   if (nstart > 1L) {
-    scale <- rep(c(column_scale(gate_matrix(prob$xe, prob$xg)), 1, column_scale(prob$xe), 1),
-                 prob$K)
+    se <- column_scale(prob$xe)
+    sg <- if (is.matrix(prob$xg)) column_scale(prob$xg) else se[prob$xg]
+    scale <- rep(c(sg, 1, se, 1), prob$K)
   }
   runs <- vector("list", nstart)
   for (s in seq_len(nstart)) {

@@ -59,15 +59,13 @@ nobs.cmoe <- function(object, ...) object$nobs
 #' @rdname cmoe-methods
 #' @export
 fitted.cmoe <- function(object, ...) {
-  ev <- cmoe_eval(object, object$xe, object$xg, object$pretrained_mean)
-  stats::napredict(object$na.action, rowSums(ev$gate * ev$mean))
+  stats::napredict(object$na.action, predict(object))
 }
 
 #' @rdname cmoe-methods
 #' @export
 residuals.cmoe <- function(object, ...) {
-  ev <- cmoe_eval(object, object$xe, object$xg, object$pretrained_mean)
-  stats::naresid(object$na.action, object$y - rowSums(ev$gate * ev$mean))
+  stats::naresid(object$na.action, object$y - predict(object))
 }
 
 #' @rdname cmoe-methods
@@ -168,6 +166,11 @@ predict.cmoe <- function(object, newdata, type = c("mean", "gate", "posterior", 
   ev <- cmoe_eval(object, des$xe, des$xg, des$m0, if (needs_y) des$y)
   out <- switch(type, mean = rowSums(ev$gate * ev$mean), gate = ev$gate,
                 posterior = ev$posterior, density = exp(ev$logdens))
+  if (missing(newdata) || is.null(newdata)) {
+    # the fitted observations, named as lm names them
+    nm <- if (is.null(object$row_names)) as.character(seq_along(des$m0)) else object$row_names
+    if (is.matrix(out)) rownames(out) <- nm else names(out) <- nm
+  }
   if (is.matrix(out) && object$K == 1L) out <- out[, 2L]
   out
 }

@@ -37,6 +37,7 @@ typedef struct {
     int n, q, pg, K, mean;
     const double *y, *lf0;
     const double **xe, **xg;
+    const double **cols; /* scratch for pg + 1 + q column pointers (cm_loglik) */
 } cm_data;
 
 /* Stopping rules and floors. */

@@ -17,6 +17,15 @@
  * design columns over the chunk, loops that the compiler vectorises. */
 #define CM_CHUNK 256
 
+/* The vectorised kernels are also compiled for AVX2 with FMA, chosen at load
+ * time on x86-64 Linux with GCC (function multiversioning); elsewhere they
+ * are compiled once for the baseline instruction set. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define CM_KERNEL __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define CM_KERNEL
+#endif
+
 /* Chunk vectors per prompt: u, g, h, h', h'', posterior r, gate probability
  * pi, e = res h' / nu, s = d a / d log nu, and the three second-derivative
  * weights of log N; plus ones, a weight and a product vector. */
@@ -33,8 +42,8 @@ size_t cm_work_size(const cm_data *d)
 
 /* out[i] = c0 + sum_j coef[j] cols[j][i0 + i] for i < len: a linear
  * predictor over rows i0 .. i0 + len - 1, one column at a time. */
-void cm_xprod(const double *const *cols, int ncol, size_t i0, int len, const double *coef,
-              double c0, double *out)
+CM_KERNEL void cm_xprod(const double *const *cols, int ncol, size_t i0, int len,
+                        const double *coef, double c0, double *out)
 {
     for (int i = 0; i < len; i++) out[i] = c0;
     for (int j = 0; j < ncol; j++) {
@@ -48,7 +57,7 @@ void cm_xprod(const double *const *cols, int ncol, size_t i0, int len, const dou
  * (b >= a when tri). Four columns of C at a time share each load of c A_a;
  * a single column is summed in four quarters, so that no loop waits on one
  * accumulator. tmp: B scratch. */
-static void acc_kernel(int B, const double *c, const double *const *A, int na,
+CM_KERNEL static void acc_kernel(int B, const double *c, const double *const *A, int na,
                        const double *const *C, int nc, int tri, double *o, size_t sa,
                        size_t sb, double *tmp)
 {
@@ -143,8 +152,7 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
     double *V = work, *ones = V + (size_t) CV_N * K * CM_CHUNK, *wt = ones + CM_CHUNK;
     double *cw = wt + CM_CHUNK, *tmp = cw + CM_CHUNK, *a = tmp + CM_CHUNK, *gl = a + K + 1;
     double *nu = gl + K + 1, *lnorm = nu + K;
-    const double **colg = (const double **) R_alloc((size_t) zg, sizeof(double *));
-    const double **cole = (const double **) R_alloc((size_t) q + 1, sizeof(double *));
+    const double **colg = d->cols, **cole = d->cols + zg;
     const double *colone[1] = {ones};
 #define CV(k, j) (V + ((size_t) (k) * CV_N + (j)) * CM_CHUNK)
 
@@ -336,7 +344,7 @@ static void check_real_matrix(SEXP x, const char *name, int nrow)
 static const double **matrix_columns(SEXP x, int n)
 {
     int nc = Rf_ncols(x);
-    const double **cols = (const double **) R_alloc((size_t) nc + 1, sizeof(double *));
+    const double **cols = (const double **) R_alloc((size_t) nc, sizeof(double *));
     for (int j = 0; j < nc; j++) cols[j] = REAL(x) + (size_t) j * n;
     return cols;
 }
@@ -368,7 +376,7 @@ void cm_unpack_data(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, cm_da
     if (shared) {
         if (XLENGTH(xg) > d->q) Rf_error("`xg` has more column numbers than `xe` has columns");
         d->pg = (int) XLENGTH(xg);
-        d->xg = (const double **) R_alloc((size_t) d->pg + 1, sizeof(double *));
+        d->xg = (const double **) R_alloc((size_t) d->pg, sizeof(double *));
         for (int j = 0; j < d->pg; j++) {
             int c = INTEGER(xg)[j];
             if (c == NA_INTEGER || c < 1 || c > d->q)
@@ -379,6 +387,7 @@ void cm_unpack_data(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, cm_da
         d->pg = Rf_ncols(xg);
         d->xg = matrix_columns(xg, n);
     }
+    d->cols = (const double **) R_alloc((size_t) d->pg + 1 + d->q, sizeof(double *));
 }
 
 void cm_unpack_theta(SEXP theta, const cm_data *d)

@@ -48,6 +48,20 @@ test_that("fitted values and residuals are the mixture mean and its residual", {
   expect_equal(predict(fit), fitted(fit))
 })
 
+test_that("fitted values are named by the rows they came from", {
+  res <- small_fit(n = 300)
+  d <- res$pd$data
+  rownames(d) <- paste0("obs", seq_len(nrow(d)))
+  d$y[c(2, 5)] <- NA
+  fit <- cmoe(y ~ . - 1, d, pretrained = res$pd$pretrained)
+  expect_named(fitted(fit), rownames(d)[-c(2, 5)])
+  expect_named(predict(fit, type = "gate"), rownames(d)[-c(2, 5)])
+  expect_null(rownames(fit$xe)) # one string per row would outweigh the design
+  fit_ex <- cmoe(y ~ . - 1, d, pretrained = res$pd$pretrained, na.action = na.exclude)
+  expect_named(fitted(fit_ex), rownames(d))
+  expect_true(all(is.na(fitted(fit_ex)[c(2, 5)])))
+})
+
 test_that("predict gives the gate, posterior and density, also on new data", {
   res <- small_fit()
   fit <- res$fit
