@@ -214,11 +214,8 @@ cmoe <- function(formula, data, pretrained, mean = "tanh", K = 1L,
   expanded <- attr(attr(mf, "terms"), "Formula_without_dot")
   if (!is.null(expanded)) f <- Formula::as.Formula(expanded)
   design <- model_design(f, mf)
-  # observation names are kept once, and only when they are not 1..n: row
-  # names on the design (one string per row) would take more memory than it
+  # observation names are kept once, and only when they are not 1..n
   row_names <- if (.row_names_info(mf) > 0L) row.names(mf)
-  dimnames(design$xe) <- list(NULL, colnames(design$xe))
-  if (is.matrix(design$xg)) dimnames(design$xg) <- list(NULL, colnames(design$xg))
   m0 <- if (inherits(pretrained, "expert_model")) {
     as.numeric(mf[["(pretrained_mean)"]])
   } else {
@@ -251,13 +248,14 @@ cmoe <- function(formula, data, pretrained, mean = "tanh", K = 1L,
 # argument in messages. Missing values pass (na.action has dealt with them).
 # Without a gate part the gate design is the expert design's columns other
 # than the intercept, given by their numbers (see cm_problem()).
+# The designs carry no row names (one string per row would outweigh them).
 model_design <- function(f, mf, response = TRUE, arg = "data") {
   xe <- model.matrix(f, data = mf, rhs = 1L)
-  attr(xe, "assign") <- attr(xe, "contrasts") <- NULL
+  attributes(xe) <- list(dim = dim(xe), dimnames = list(NULL, colnames(xe)))
   if (length(f)[2L] == 2L) {
     xg <- model.matrix(f, data = mf, rhs = 2L)
     xg <- xg[, colnames(xg) != "(Intercept)", drop = FALSE]
-    attr(xg, "assign") <- attr(xg, "contrasts") <- NULL
+    attributes(xg) <- list(dim = dim(xg), dimnames = list(NULL, colnames(xg)))
   } else {
     xg <- which(colnames(xe) != "(Intercept)")
   }

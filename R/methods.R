@@ -166,11 +166,10 @@ predict.cmoe <- function(object, newdata, type = c("mean", "gate", "posterior", 
   ev <- cmoe_eval(object, des$xe, des$xg, des$m0, if (needs_y) des$y)
   out <- switch(type, mean = rowSums(ev$gate * ev$mean), gate = ev$gate,
                 posterior = ev$posterior, density = exp(ev$logdens))
-  if (missing(newdata) || is.null(newdata)) {
-    # the fitted observations, named as lm names them
-    nm <- if (is.null(object$row_names)) as.character(seq_along(des$m0)) else object$row_names
-    if (is.matrix(out)) rownames(out) <- nm else names(out) <- nm
-  }
+  # named by the rows they came from, as lm names them
+  nm <- if (!missing(newdata) && !is.null(newdata)) row.names(newdata) else
+    if (is.null(object$row_names)) as.character(seq_along(des$m0)) else object$row_names
+  if (is.matrix(out)) rownames(out) <- nm else names(out) <- nm
   if (is.matrix(out) && object$K == 1L) out <- out[, 2L]
   out
 }
