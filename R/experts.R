@@ -107,6 +107,11 @@ print.expert_model <- function(x, ...) {
 # h(u), h'(u), h''(u) for a vector u, computed in C.
 mean_eval <- function(mean, u) .Call(C_mean_eval, mean_code(mean), as.double(u))
 
+# h(u) alone: base R's vectorised functions where they exist.
+mean_h <- function(mean, u) {
+  switch(mean, linear = as.double(u), tanh = tanh(as.double(u)), mean_eval(mean, u)$h)
+}
+
 # Mean of the pre-trained expert at the expert design xe (or at the rows of
 # `data` for a fitted model). `design` says what xe is, for the error message.
 pretrained_mean <- function(pretrained, xe, data = NULL, design = "formula") {
@@ -123,7 +128,7 @@ pretrained_mean <- function(pretrained, xe, data = NULL, design = "formula") {
       "`pretrained` has %d coefficients in `eta` but the expert design has %d columns (%s); %s",
       length(pretrained$eta), ncol(xe), paste(colnames(xe), collapse = ", "), hint), call = NULL)
   }
-  mean_eval(pretrained$mean, drop(xe %*% pretrained$eta))$h
+  mean_h(pretrained$mean, drop(xe %*% pretrained$eta))
 }
 
 # log f0(y | m0, nu0) for every observation.

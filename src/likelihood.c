@@ -289,8 +289,8 @@ int cm_gate_runaway(const cm_data *d, const double *theta, double bound, double 
         double gmin = R_PosInf, gmax = 0.0;
         for (int i = 0; i < d->n; i++) {
             double a = fabs(g[i]);
-            gmin = fmin2(gmin, a);
-            gmax = fmax2(gmax, a);
+            gmin = a < gmin ? a : gmin;
+            gmax = a > gmax ? a : gmax;
         }
         if (gmin > bound || gmax > 50.0 * bound) return 1;
     }
