@@ -270,7 +270,9 @@ model_design <- function(f, mf, response = TRUE, arg = "data") {
     }
   }
   if (!response) return(list(xe = xe, xg = xg))
-  y <- model.response(mf)
+  # the response column itself: model.response() would name it by the rows
+  ri <- attr(attr(mf, "terms"), "response")
+  y <- if (ri > 0L) mf[[ri]]
   yname <- paste0("`", deparse(stats::formula(f, rhs = 0L)[[2L]]), "`")
   if (!is.numeric(y) || !is.null(dim(y))) {
     abort_input(sprintf("The response %s must be a numeric vector, not %s.", yname, describe(y)),
