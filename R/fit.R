@@ -425,7 +425,13 @@ finish_fit <- function(prob, res) {
   status_msg <- c("converged", "iteration limit reached", "log-likelihood not finite",
                   "Newton system singular", "gate ran off")
   theta <- canonical_order(prob, res$theta)
-  ev <- cm_loglik(prob, theta, 2L)
+  if (!is.null(res$hessian) && identical(theta, res$theta)) {
+    # Newton's last derivatives belong to the result: one pass for resp only
+    ev <- cm_loglik(prob, theta, 0L)
+    ev[c("score", "hessian")] <- res[c("score", "hessian")]
+  } else {
+    ev <- cm_loglik(prob, theta, 2L)
+  }
   params <- to_user(prob, theta)
   p <- length(theta)
   lognu_idx <- lognu_index(prob)

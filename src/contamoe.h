@@ -66,10 +66,12 @@ int cm_gate_runaway(const cm_data *d, const double *theta, double bound, double 
 int cm_chol_solve(int p, const double *a, double *b, double *fac, double ridge_start,
                   double *ridge);
 
-/* The record of one run of a fitter. path has room for maxit + 1 values. */
+/* The record of one run of a fitter. path has room for maxit + 1 values;
+ * score (p) and hess (p x p) receive the derivatives at the result when the
+ * fitter has them (deriv = 1), as Newton does. */
 typedef struct {
-    double loglik, relchange, *path;
-    int iter;
+    double loglik, relchange, *path, *score, *hess;
+    int iter, deriv;
 } cm_trace;
 
 /* em.c */

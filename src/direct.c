@@ -42,7 +42,7 @@ int cm_direct(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *
     double *score = (double *) R_alloc((size_t) p, sizeof(double));
     double *step = (double *) R_alloc((size_t) p, sizeof(double));
     double *trial = (double *) R_alloc((size_t) p, sizeof(double));
-    double *negH = (double *) R_alloc((size_t) p * p, sizeof(double));
+    double *H = (double *) R_alloc((size_t) p * p, sizeof(double));
     double *tscore = (double *) R_alloc((size_t) p, sizeof(double));
     double *tH = (double *) R_alloc((size_t) p * p, sizeof(double));
     double *fac = (double *) R_alloc((size_t) p * p + p, sizeof(double));
@@ -51,16 +51,17 @@ int cm_direct(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *
     tr->iter = 0;
     tr->relchange = NA_REAL;
     clamp_lognu(d, theta, ctl->lognu_min);
-    int status = cm_loglik(d, theta, &ll, NULL, score, negH, work);
+    int status = cm_loglik(d, theta, &ll, NULL, score, H, work);
     tr->path[0] = tr->loglik = ll;
     if (status != CM_OK) return status;
     status = CM_MAXIT;
     for (int it = 1; it <= ctl->maxit; it++) {
         R_CheckUserInterrupt();
-        for (size_t j = 0; j < (size_t) p * p; j++) negH[j] = -negH[j];
+        /* the Newton system -H step = score, built in tH (free until the trial) */
+        for (size_t j = 0; j < (size_t) p * p; j++) tH[j] = -H[j];
         memcpy(step, score, sizeof(double) * p);
-        fix_floored(d, theta, ctl->lognu_min, negH, step);
-        if (cm_chol_solve(p, negH, step, fac, 1e-10, &ridge) != CM_OK) {
+        fix_floored(d, theta, ctl->lognu_min, tH, step);
+        if (cm_chol_solve(p, tH, step, fac, 1e-10, &ridge) != CM_OK) {
             status = CM_SINGULAR;
             break;
         }
@@ -93,9 +94,9 @@ int cm_direct(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *
         memcpy(theta, trial, sizeof(double) * p);
         if (have_deriv) {
             swap = score; score = tscore; tscore = swap;
-            swap = negH; negH = tH; tH = swap;
+            swap = H; H = tH; tH = swap;
         } else {
-            cm_loglik(d, theta, &lln, NULL, score, negH, work);
+            cm_loglik(d, theta, &lln, NULL, score, H, work);
         }
         tr->path[it] = lln;
         tr->relchange = (lln - ll) / (fabs(lln) + 1.0);
@@ -110,6 +111,12 @@ int cm_direct(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *
         }
     }
     tr->loglik = ll;
+    if (tr->score) {
+        /* score and H always belong to theta: a trial is adopted with its own */
+        memcpy(tr->score, score, sizeof(double) * p);
+        memcpy(tr->hess, H, sizeof(double) * (size_t) p * p);
+        tr->deriv = 1;
+    }
     return status;
 }
 

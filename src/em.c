@@ -254,7 +254,8 @@ void cm_unpack_control(SEXP control, cm_control *ctl)
 }
 
 /* Unpack the arguments of a fitting entry point, run `fitter` from theta and
- * return list(theta, loglik, path, iter, relchange, status). */
+ * return list(theta, loglik, path, iter, relchange, status, score, hessian);
+ * score and hessian at the result, or NULL when the fitter has none (EM). */
 SEXP cm_run_fitter(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, SEXP theta,
                    SEXP control, cm_fitter fitter)
 {
@@ -264,11 +265,18 @@ SEXP cm_run_fitter(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, SEXP t
     cm_unpack_theta(theta, &d);
     cm_unpack_control(control, &ctl);
     SEXP est = PROTECT(Rf_duplicate(theta));
+    const int p = cm_npar(&d);
+    SEXP score = PROTECT(Rf_allocVector(REALSXP, p));
+    SEXP hess = PROTECT(Rf_allocMatrix(REALSXP, p, p));
     cm_trace tr;
     tr.path = (double *) R_alloc((size_t) ctl.maxit + 1, sizeof(double));
+    tr.score = REAL(score);
+    tr.hess = REAL(hess);
+    tr.deriv = 0;
     int status = fitter(&d, REAL(est), &ctl, &tr);
 
-    const char *names[] = {"theta", "loglik", "path", "iter", "relchange", "status", ""};
+    const char *names[] = {"theta", "loglik", "path", "iter", "relchange", "status", "score",
+                           "hessian", ""};
     SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
     SEXP path = PROTECT(Rf_allocVector(REALSXP, tr.iter + 1));
     memcpy(REAL(path), tr.path, sizeof(double) * (tr.iter + 1));
@@ -278,7 +286,9 @@ SEXP cm_run_fitter(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, SEXP t
     SET_VECTOR_ELT(out, 3, Rf_ScalarInteger(tr.iter));
     SET_VECTOR_ELT(out, 4, Rf_ScalarReal(tr.relchange));
     SET_VECTOR_ELT(out, 5, Rf_ScalarInteger(status));
-    UNPROTECT(3);
+    SET_VECTOR_ELT(out, 6, tr.deriv ? score : R_NilValue);
+    SET_VECTOR_ELT(out, 7, tr.deriv ? hess : R_NilValue);
+    UNPROTECT(5);
     return out;
 }
 

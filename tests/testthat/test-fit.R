@@ -342,3 +342,15 @@ test_that("Newton converges in few iterations where EM crawls (eta* = eta0)", {
   expect_lte(em$loglik, fit$loglik + 1e-8 * abs(fit$loglik))
   expect_true(all(diff(em$loglik_path) >= -1e-9 * abs(fit$loglik)))
 })
+
+test_that("Newton returns the score and Hessian at its result; EM none", {
+  pd <- paper_data(1000, seed = 5, d = 2, eta = c(-1, 0.5), nu = 0.01)
+  prob <- paper_problem(pd)
+  res <- contamoe:::cmoe_fit(prob, "direct", NULL, 1L, cmoe_control())
+  ev <- contamoe:::cm_loglik(prob, res$theta, 2L)
+  expect_equal(res$score, ev$score, tolerance = 1e-12)
+  expect_equal(res$hessian, ev$hessian, tolerance = 1e-12)
+  em <- contamoe:::cmoe_fit(prob, "em", NULL, 1L, cmoe_control())
+  expect_null(em$hessian)
+  expect_null(em$score)
+})
