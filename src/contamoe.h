@@ -38,6 +38,7 @@ typedef struct {
     const double *y, *lf0;
     const double **xe, **xg;
     const double **cols; /* scratch for pg + 1 + q column pointers (cm_loglik) */
+    int gate_off;        /* xg[j] == xe[j + gate_off] for every j, or -1 */
 } cm_data;
 
 /* Stopping rules and floors. */

@@ -35,8 +35,8 @@ enum { CV_U, CV_G, CV_H, CV_DH, CV_D2H, CV_R, CV_PI, CV_E, CV_S, CV_EE, CV_EL, C
  * cm_gate_runaway. */
 size_t cm_work_size(const cm_data *d)
 {
-    size_t K = d->K;
-    size_t chunk = (CV_N * K + 4) * CM_CHUNK + 2 * (K + 1) + 2 * K;
+    size_t K = d->K, q = d->q;
+    size_t chunk = (CV_N * K + 9) * CM_CHUNK + 2 * (K + 1) + 2 * K + 3 * K * q * q;
     return chunk > (size_t) d->n ? chunk : (size_t) d->n;
 }
 
@@ -114,6 +114,79 @@ static void acc_cross(int B, const double *c, const double *const *A, int na,
         acc_kernel(B, c, A, na, C, nc, tri, o, 1, (size_t) ld, tmp);
 }
 
+/* Three weighted cross products of the same columns at once, upper
+ * triangles: S1[b * nx + a] += sum_i c1_i X_a[i] X_b[i] (a <= b), likewise
+ * S2 with c2 and S3 with c3. Each product X_a X_b is loaded once for the
+ * three weights. t: 3 B scratch. */
+CM_KERNEL static void acc_tri3(int B, const double *c1, const double *c2, const double *c3,
+                               const double *const *X, int nx, double *S1, double *S2,
+                               double *S3, double *t)
+{
+    double *t1 = t, *t2 = t + B, *t3 = t + 2 * B;
+    for (int a = 0; a < nx; a++) {
+        const double *xa = X[a];
+#pragma omp simd
+        for (int i = 0; i < B; i++) {
+            t1[i] = c1[i] * xa[i];
+            t2[i] = c2[i] * xa[i];
+            t3[i] = c3[i] * xa[i];
+        }
+        int b = a;
+        for (; b + 2 <= nx; b += 2) {
+            const double *x0 = X[b], *x1 = X[b + 1];
+            double s10 = 0.0, s11 = 0.0, s20 = 0.0, s21 = 0.0, s30 = 0.0, s31 = 0.0;
+#pragma omp simd reduction(+ : s10, s11, s20, s21, s30, s31)
+            for (int i = 0; i < B; i++) {
+                s10 += t1[i] * x0[i];
+                s11 += t1[i] * x1[i];
+                s20 += t2[i] * x0[i];
+                s21 += t2[i] * x1[i];
+                s30 += t3[i] * x0[i];
+                s31 += t3[i] * x1[i];
+            }
+            S1[(size_t) b * nx + a] += s10;
+            S1[(size_t) (b + 1) * nx + a] += s11;
+            S2[(size_t) b * nx + a] += s20;
+            S2[(size_t) (b + 1) * nx + a] += s21;
+            S3[(size_t) b * nx + a] += s30;
+            S3[(size_t) (b + 1) * nx + a] += s31;
+        }
+        for (; b < nx; b++) {
+            const double *x0 = X[b];
+            double s1 = 0.0, s2 = 0.0, s3 = 0.0;
+#pragma omp simd reduction(+ : s1, s2, s3)
+            for (int i = 0; i < B; i++) {
+                s1 += t1[i] * x0[i];
+                s2 += t2[i] * x0[i];
+                s3 += t3[i] * x0[i];
+            }
+            S1[(size_t) b * nx + a] += s1;
+            S2[(size_t) b * nx + a] += s2;
+            S3[(size_t) b * nx + a] += s3;
+        }
+    }
+}
+
+/* Add the sums of acc_tri3 over the expert columns to the diagonal block at
+ * r0 of the Hessian when the gate columns are the expert columns from off
+ * on: expert-expert from SEE, gate-gate from SGG, and gate-expert from SGE,
+ * whose products are symmetric (gate column g is expert column g + off). */
+static void scatter_shared(int q, int off, const double *SEE, const double *SGE,
+                           const double *SGG, double *hess, int p, int r0)
+{
+    const int pg = q - off, zg = pg + 1;
+    for (int b = 0; b < q; b++)
+        for (int a = 0; a <= b; a++) {
+            size_t ab = (size_t) b * q + a;
+            hess[(size_t) (r0 + zg + b) * p + r0 + zg + a] += SEE[ab];
+            if (a >= off) {
+                hess[(size_t) (r0 + b - off) * p + r0 + a - off] += SGG[ab];
+                hess[(size_t) (r0 + zg + b) * p + r0 + a - off] += SGE[ab];
+            }
+            if (b >= off && a != b) hess[(size_t) (r0 + zg + a) * p + r0 + b - off] += SGE[ab];
+        }
+}
+
 /* Per-observation part for K = 1, where both log-sum-exps have two terms:
  * lse(a0, a1) - lse(0, g) = max(a0, a1) - max(0, g)
  *                           + log((1 + exp(-|a1 - a0|)) / (1 + exp(-|g|))),
@@ -150,8 +223,12 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
     const int zg = pg + 1; /* gate design incl. the intercept */
     const int deriv = score || hess;
     double *V = work, *ones = V + (size_t) CV_N * K * CM_CHUNK, *wt = ones + CM_CHUNK;
-    double *cw = wt + CM_CHUNK, *tmp = cw + CM_CHUNK, *a = tmp + CM_CHUNK, *gl = a + K + 1;
-    double *nu = gl + K + 1, *lnorm = nu + K;
+    double *cw = wt + CM_CHUNK, *c2 = cw + CM_CHUNK, *c3 = c2 + CM_CHUNK;
+    double *tmp = c3 + CM_CHUNK, *a = tmp + 3 * CM_CHUNK, *gl = a + K + 1;
+    double *nu = gl + K + 1, *lnorm = nu + K, *S = lnorm + K;
+    /* gate columns = expert columns off .. q - 1: the diagonal blocks share products */
+    const int off = d->gate_off, shared = off >= 0;
+    const size_t qq = (size_t) q * q;
     const double **colg = d->cols, **cole = d->cols + zg;
     const double *colone[1] = {ones};
 #define CV(k, j) (V + ((size_t) (k) * CV_N + (j)) * CM_CHUNK)
@@ -164,6 +241,7 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
     for (int i = 0; i < CM_CHUNK; i++) ones[i] = 1.0;
     if (score) memset(score, 0, sizeof(double) * p);
     if (hess) memset(hess, 0, sizeof(double) * (size_t) p * p);
+    if (hess && shared) memset(S, 0, sizeof(double) * 3 * K * qq);
 
     double total = 0.0;
     for (int i0 = 0; i0 < n; i0 += CM_CHUNK) {
@@ -249,11 +327,27 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
         _Pragma("omp simd") for (int i = 0; i < B; i++) cw[i] = (expr);                  \
         acc_cross(B, cw, A, na, C, nc, tri, hess, p, r0 + (roff), c0 + (coff), tmp);       \
     } while (0)
-                HACC(W[i] - ((diag ? pk[i] : 0.0) - pk[i] * pl[i]), colg, zg, colg, zg, diag, 0, 0);
-                HACC(W[i] * el[i], colg, zg, cole, q, 0, 0, zg);
+                if (diag && shared) {
+                    /* the products of expert columns carry three weights at once;
+                     * the tau row is left to acc_cross */
+                    const double *ee = CV(k, CV_EE);
+                    double *SEE = S + 3 * k * qq, *SGE = SEE + qq, *SGG = SGE + qq;
+                    _Pragma("omp simd") for (int i = 0; i < B; i++) {
+                        cw[i] = W[i] - (pk[i] - pk[i] * pl[i]);
+                        c2[i] = W[i] * el[i];
+                        c3[i] = W[i] * ek[i] * el[i] + ee[i];
+                    }
+                    acc_tri3(B, c3, c2, cw, cole, q, SEE, SGE, SGG, tmp);
+                    acc_cross(B, cw, colg, zg, colone, 1, 0, hess, p, r0, c0 + pg, tmp);
+                    acc_cross(B, c2, colone, 1, cole, q, 0, hess, p, r0 + pg, c0 + zg, tmp);
+                } else {
+                    HACC(W[i] - ((diag ? pk[i] : 0.0) - pk[i] * pl[i]), colg, zg, colg, zg, diag,
+                         0, 0);
+                    HACC(W[i] * el[i], colg, zg, cole, q, 0, 0, zg);
+                    HACC(W[i] * ek[i] * el[i] + (diag ? CV(k, CV_EE)[i] : 0.0), cole, q, cole, q,
+                         diag, zg, zg);
+                }
                 HACC(W[i] * sl[i], colg, zg, colone, 1, 0, 0, m - 1);
-                HACC(W[i] * ek[i] * el[i] + (diag ? CV(k, CV_EE)[i] : 0.0), cole, q, cole, q,
-                     diag, zg, zg);
                 HACC(W[i] * ek[i] * sl[i] + (diag ? CV(k, CV_EL)[i] : 0.0), cole, q, colone, 1,
                      0, zg, m - 1);
                 HACC(W[i] * sk[i] * sl[i] + (diag ? CV(k, CV_LL)[i] : 0.0), colone, 1, colone,
@@ -268,6 +362,10 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
     }
 #undef CV
     *ll = total;
+    if (hess && shared)
+        for (int k = 0; k < K; k++)
+            scatter_shared(q, off, S + 3 * k * qq, S + 3 * k * qq + qq, S + 3 * k * qq + 2 * qq,
+                           hess, p, k * m);
     if (hess)
         for (int b = 0; b < p; b++)
             for (int aa = 0; aa < b; aa++) hess[(size_t) aa * p + b] = hess[(size_t) b * p + aa];
@@ -388,6 +486,10 @@ void cm_unpack_data(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, cm_da
         d->xg = matrix_columns(xg, n);
     }
     d->cols = (const double **) R_alloc((size_t) d->pg + 1 + d->q, sizeof(double *));
+    /* are the gate columns the last pg expert columns, in order? */
+    d->gate_off = d->pg > 0 ? d->q - d->pg : -1;
+    for (int j = 0; j < d->pg && d->gate_off >= 0; j++)
+        if (d->xg[j] != d->xe[j + d->gate_off]) d->gate_off = -1;
 }
 
 void cm_unpack_theta(SEXP theta, const cm_data *d)

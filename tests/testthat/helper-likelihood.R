@@ -95,7 +95,8 @@ lik_case <- function(family, mean, K, gate = "separate", n = 120, seed = 1, df =
   xg <- switch(gate,
     separate = cbind(x1 = x1, w = w),
     none = matrix(0, n, 0),
-    same = xe[, -1L, drop = FALSE]
+    same = xe[, -1L, drop = FALSE],
+    shared = 2:3 # the same columns, shared with the expert design (no copy)
   )
   df <- if (family == "student") df else NA_real_
   eta0 <- c(0.2, 0.8, -0.5)

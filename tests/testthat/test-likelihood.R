@@ -115,9 +115,34 @@ test_that("the analytic score and Hessian agree with finite differences", {
   }
 })
 
+test_that("a gate sharing the expert columns gives what a copy of them gives", {
+  # the shared path sums each product of expert columns once for three weights
+  for (K in 1:3) for (mean in c("tanh", "gelu")) {
+    copy <- lik_case("gaussian", mean, K, gate = "same", n = 600, seed = 80 + K)
+    shared <- lik_case("gaussian", mean, K, gate = "shared", n = 600, seed = 80 + K)
+    expect_identical(shared$prob$xg, 2:3)
+    theta <- random_theta(copy$prob, seed = 90 + K)
+    a <- cm_loglik(copy$prob, theta, 2L)
+    b <- cm_loglik(shared$prob, theta, 2L)
+    expect_equal(b$loglik, a$loglik, tolerance = 1e-13)
+    expect_equal(b$score, a$score, tolerance = 1e-12)
+    expect_equal(b$hessian, a$hessian, tolerance = 1e-12)
+    expect_identical(b$hessian, t(b$hessian))
+  }
+  # and the paper's design, where the gate is the whole expert design
+  pd <- paper_data(500, seed = 6, d = 3)
+  prob <- paper_problem(pd, K = 2L)
+  expect_identical(prob$xg, 1:3)
+  sep <- prob
+  sep$xg <- pd$x + 0 # a copy: the general path
+  theta <- random_theta(prob, seed = 7)
+  expect_equal(cm_loglik(prob, theta, 2L)$hessian, cm_loglik(sep, theta, 2L)$hessian,
+               tolerance = 1e-12)
+})
+
 test_that("the score and Hessian of K = 1 agree with finite differences", {
-  for (mean in all_means) {
-    cs <- lik_case("laplace", mean, 1L, gate = "same", n = 60, seed = 70)
+  for (mean in all_means) for (gate in c("same", "shared")) {
+    cs <- lik_case("laplace", mean, 1L, gate = gate, n = 60, seed = 70)
     prob <- cs$prob
     theta <- random_theta(prob, seed = 71)
     got <- cm_loglik(prob, theta, 2L)
