@@ -191,17 +191,19 @@ static void scatter_shared(int q, int off, const double *SEE, const double *SGE,
  * lse(a0, a1) - lse(0, g) = max(a0, a1) - max(0, g)
  *                           + log((1 + exp(-|a1 - a0|)) / (1 + exp(-|g|))),
  * and the posterior and gate probabilities come from the same exponentials.
- * Returns the log-likelihood contribution; NaN when a0 and a1 are both
- * infinite (left to the general path). */
-static inline double obs_one(double a0, double a1, double g, double *r0, double *r1,
-                             double *p1)
+ * Returns the first line; *ratio receives the argument of the log, which
+ * lies in [1/2, 2], so that a chunk's ratios can be multiplied and take one
+ * log. NaN when a0 and a1 are both infinite (left to the general path). */
+static inline double obs_one(double a0, double a1, double g, double *ratio, double *r0,
+                             double *r1, double *p1)
 {
     double dl = a1 - a0, e = exp(-fabs(dl)), eg = exp(-fabs(g));
     double ie = 1.0 / (1.0 + e), ieg = 1.0 / (1.0 + eg);
     *r1 = dl > 0.0 ? ie : e * ie;
     *r0 = dl > 0.0 ? e * ie : ie;
     *p1 = g > 0.0 ? ieg : eg * ieg;
-    return (dl > 0.0 ? a1 : a0) - (g > 0.0 ? g : 0.0) + log(ieg / ie);
+    *ratio = (1.0 + e) * ieg;
+    return (dl > 0.0 ? a1 : a0) - (g > 0.0 ? g : 0.0);
 }
 
 /* Log-likelihood at theta and, when the pointers are non-NULL, the posterior
@@ -225,7 +227,7 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
     double *V = work, *ones = V + (size_t) CV_N * K * CM_CHUNK, *wt = ones + CM_CHUNK;
     double *cw = wt + CM_CHUNK, *c2 = cw + CM_CHUNK, *c3 = c2 + CM_CHUNK;
     double *tmp = c3 + CM_CHUNK, *a = tmp + 3 * CM_CHUNK, *gl = a + K + 1;
-    double *nu = gl + K + 1, *lnorm = nu + K, *S = lnorm + K;
+    double *inu = gl + K + 1, *lnorm = inu + K, *S = lnorm + K; /* inu: 1 / nu */
     /* gate columns = expert columns off .. q - 1: the diagonal blocks share products */
     const int off = d->gate_off, shared = off >= 0;
     const size_t qq = (size_t) q * q;
@@ -235,7 +237,7 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
 
     for (int k = 0; k < K; k++) {
         double lnu = theta[(size_t) k * m + m - 1];
-        nu[k] = exp(lnu);
+        inu[k] = exp(-lnu);
         lnorm[k] = -0.5 * (LOG_2PI + lnu);
     }
     for (int i = 0; i < CM_CHUNK; i++) ones[i] = 1.0;
@@ -246,6 +248,7 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
     double total = 0.0;
     for (int i0 = 0; i0 < n; i0 += CM_CHUNK) {
         const int B = n - i0 < CM_CHUNK ? n - i0 : CM_CHUNK;
+        double prod = 1.0; /* product of the K = 1 ratios, at most 2^CM_CHUNK */
         for (int k = 0; k < K; k++) {
             const double *blk = theta + (size_t) k * m;
             cm_xprod(d->xe, q, i0, B, blk + zg, 0.0, CV(k, CV_U));
@@ -261,10 +264,14 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
             for (int k = 0; k < K; k++) {
                 double res = d->y[i] - CV(k, CV_H)[ii];
                 gl[k + 1] = CV(k, CV_G)[ii];
-                a[k + 1] = gl[k + 1] + lnorm[k] - 0.5 * res * res / nu[k];
+                a[k + 1] = gl[k + 1] + lnorm[k] - 0.5 * res * res * inu[k];
             }
-            if (K == 1) contrib = obs_one(a[0], a[1], gl[1], &r0, CV(0, CV_R) + ii, CV(0, CV_PI) + ii);
+            double ratio = 1.0;
+            if (K == 1)
+                contrib = obs_one(a[0], a[1], gl[1], &ratio, &r0, CV(0, CV_R) + ii,
+                                  CV(0, CV_PI) + ii);
             if (ISNAN(contrib)) {
+                ratio = 1.0;
                 la = cm_logsumexp(a, K + 1);
                 lg = cm_logsumexp(gl, K + 1);
                 contrib = la - lg;
@@ -275,6 +282,7 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
                 }
             }
             total += contrib;
+            prod *= ratio;
             if (!isfinite(contrib)) {
                 /* the total is not finite; this observation adds nothing more */
                 for (int k = 0; k < K; k++) CV(k, CV_R)[ii] = CV(k, CV_PI)[ii] = 0.0;
@@ -287,16 +295,17 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
             if (!deriv) continue;
             for (int k = 0; k < K; k++) {
                 double r = CV(k, CV_R)[ii], res = d->y[i] - CV(k, CV_H)[ii];
-                double dh = CV(k, CV_DH)[ii], q2 = res * res / nu[k];
+                double dh = CV(k, CV_DH)[ii], q2 = res * res * inu[k];
                 if (r == 0.0) res = q2 = 0.0; /* no contribution, and no 0 * Inf */
-                CV(k, CV_E)[ii] = res / nu[k] * dh;
+                CV(k, CV_E)[ii] = res * inu[k] * dh;
                 CV(k, CV_S)[ii] = -0.5 + 0.5 * q2;
                 if (!hess) continue;
-                CV(k, CV_EE)[ii] = r * (res * CV(k, CV_D2H)[ii] - dh * dh) / nu[k];
-                CV(k, CV_EL)[ii] = -r * res * dh / nu[k];
+                CV(k, CV_EE)[ii] = r * (res * CV(k, CV_D2H)[ii] - dh * dh) * inu[k];
+                CV(k, CV_EL)[ii] = -r * res * dh * inu[k];
                 CV(k, CV_LL)[ii] = -0.5 * r * q2;
             }
         }
+        total += log(prod);
         if (!deriv) continue;
 
         for (int j = 0; j < pg; j++) colg[j] = d->xg[j] + i0;
