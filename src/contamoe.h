@@ -59,11 +59,11 @@ double cm_logsumexp(const double *a, int len);
 
 /* likelihood.c */
 int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
-              double *score, double *hess, double *work);
+              double *score, double *hess, double *grange, double *work);
 size_t cm_work_size(const cm_data *d);
 void cm_xprod(const double *const *cols, int ncol, size_t i0, int len, const double *coef,
               double c0, double *out);
-int cm_gate_runaway(const cm_data *d, const double *theta, double bound, double *g);
+int cm_gate_runaway(const double *grange, int K, double bound);
 int cm_chol_solve(int p, const double *a, double *b, double *fac, double ridge_start,
                   double *ridge);
 

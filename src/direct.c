@@ -46,12 +46,13 @@ int cm_direct(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *
     double *tscore = (double *) R_alloc((size_t) p, sizeof(double));
     double *tH = (double *) R_alloc((size_t) p * p, sizeof(double));
     double *fac = (double *) R_alloc((size_t) p * p + p, sizeof(double));
+    double *grange = (double *) R_alloc(2 * (size_t) d->K, sizeof(double));
     double ll, lln = R_NegInf, ridge, *swap;
 
     tr->iter = 0;
     tr->relchange = NA_REAL;
     clamp_lognu(d, theta, ctl->lognu_min);
-    int status = cm_loglik(d, theta, &ll, NULL, score, H, work);
+    int status = cm_loglik(d, theta, &ll, NULL, score, H, grange, work);
     tr->path[0] = tr->loglik = ll;
     if (status != CM_OK) return status;
     status = CM_MAXIT;
@@ -78,7 +79,7 @@ int cm_direct(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *
             clamp_lognu(d, trial, ctl->lognu_min);
             have_deriv = half == 0;
             accepted = cm_loglik(d, trial, &lln, NULL, have_deriv ? tscore : NULL,
-                                 have_deriv ? tH : NULL, work) == CM_OK &&
+                                 have_deriv ? tH : NULL, grange, work) == CM_OK &&
                        lln >= ll + 1e-4 * t * slope;
         }
         tr->iter = it;
@@ -96,12 +97,13 @@ int cm_direct(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *
             swap = score; score = tscore; tscore = swap;
             swap = H; H = tH; tH = swap;
         } else {
-            cm_loglik(d, theta, &lln, NULL, score, H, work);
+            cm_loglik(d, theta, &lln, NULL, score, H, grange, work);
         }
         tr->path[it] = lln;
         tr->relchange = (lln - ll) / (fabs(lln) + 1.0);
         ll = lln;
-        if (cm_gate_runaway(d, theta, ctl->gate_bound, work)) {
+        /* the last evaluation was at theta, and left its gate range */
+        if (cm_gate_runaway(grange, d->K, ctl->gate_bound)) {
             status = CM_RUNAWAY;
             break;
         }

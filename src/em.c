@@ -199,10 +199,11 @@ int cm_em(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *tr)
     double *mwork = work + cm_work_size(d);
     double *resp = (double *) R_alloc((size_t) d->n * (d->K + 1), sizeof(double));
     double *last = (double *) R_alloc((size_t) cm_npar(d), sizeof(double));
+    double *grange = (double *) R_alloc(2 * (size_t) d->K, sizeof(double));
     double ll, lln;
     tr->iter = 0;
     tr->relchange = NA_REAL;
-    int status = cm_loglik(d, theta, &ll, resp, NULL, NULL, work);
+    int status = cm_loglik(d, theta, &ll, resp, NULL, NULL, NULL, work);
     tr->path[0] = tr->loglik = ll;
     if (status != CM_OK) return status;
     status = CM_MAXIT;
@@ -210,7 +211,7 @@ int cm_em(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *tr)
         R_CheckUserInterrupt();
         memcpy(last, theta, sizeof(double) * cm_npar(d));
         if (cm_mstep(d, resp, theta, ctl, mwork) != CM_OK ||
-            cm_loglik(d, theta, &lln, resp, NULL, NULL, work) != CM_OK) {
+            cm_loglik(d, theta, &lln, resp, NULL, NULL, grange, work) != CM_OK) {
             /* keep the last finite parameters, whose log-likelihood is known */
             memcpy(theta, last, sizeof(double) * cm_npar(d));
             tr->iter = it;
@@ -222,7 +223,7 @@ int cm_em(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *tr)
         tr->iter = it;
         tr->relchange = (lln - ll) / (fabs(lln) + 1.0);
         ll = lln;
-        if (cm_gate_runaway(d, theta, ctl->gate_bound, work)) {
+        if (cm_gate_runaway(grange, d->K, ctl->gate_bound)) {
             status = CM_RUNAWAY;
             break;
         }

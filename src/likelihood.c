@@ -31,13 +31,11 @@
  * weights of log N; plus ones, a weight and a product vector. */
 enum { CV_U, CV_G, CV_H, CV_DH, CV_D2H, CV_R, CV_PI, CV_E, CV_S, CV_EE, CV_EL, CV_LL, CV_N };
 
-/* Scratch needed by cm_loglik; the first n doubles also serve callers of
- * cm_gate_runaway. */
+/* Scratch needed by cm_loglik. */
 size_t cm_work_size(const cm_data *d)
 {
     size_t K = d->K, q = d->q;
-    size_t chunk = (CV_N * K + 9) * CM_CHUNK + 2 * (K + 1) + 2 * K + 3 * K * q * q;
-    return chunk > (size_t) d->n ? chunk : (size_t) d->n;
+    return (CV_N * K + 9) * CM_CHUNK + 2 * (K + 1) + 2 * K + 3 * K * q * q;
 }
 
 /* out[i] = c0 + sum_j coef[j] cols[j][i0 + i] for i < len: a linear
@@ -208,7 +206,9 @@ static inline double obs_one(double a0, double a1, double g, double *ratio, doub
 
 /* Log-likelihood at theta and, when the pointers are non-NULL, the posterior
  * responsibilities resp (n x (K+1), column 0 the pre-trained expert), the
- * score (p) and the Hessian (p x p) with respect to theta.
+ * score (p) and the Hessian (p x p) with respect to theta, and the range
+ * (min, max) of |g_k| over the observations for each prompt (grange, 2 K;
+ * see cm_gate_runaway()).
  * work: at least cm_work_size(d) doubles. Returns CM_OK or CM_NONFINITE.
  *
  * With v_k the gradient of a_k = g_k + log N(y | h(u_k), nu_k) in block k,
@@ -219,7 +219,7 @@ static inline double obs_one(double a0, double a1, double g, double *ratio, doub
  * z = (xg, 1); each block of it is a cross product of design columns with
  * one weight per observation. */
 int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
-              double *score, double *hess, double *work)
+              double *score, double *hess, double *grange, double *work)
 {
     const int n = d->n, K = d->K, q = d->q, pg = d->pg, m = cm_block(d), p = cm_npar(d);
     const int zg = pg + 1; /* gate design incl. the intercept */
@@ -241,6 +241,11 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
         lnorm[k] = -0.5 * (LOG_2PI + lnu);
     }
     for (int i = 0; i < CM_CHUNK; i++) ones[i] = 1.0;
+    if (grange)
+        for (int k = 0; k < K; k++) {
+            grange[2 * k] = R_PosInf;
+            grange[2 * k + 1] = 0.0;
+        }
     if (score) memset(score, 0, sizeof(double) * p);
     if (hess) memset(hess, 0, sizeof(double) * (size_t) p * p);
     if (hess && shared) memset(S, 0, sizeof(double) * 3 * K * qq);
@@ -253,6 +258,18 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
             const double *blk = theta + (size_t) k * m;
             cm_xprod(d->xe, q, i0, B, blk + zg, 0.0, CV(k, CV_U));
             cm_xprod(d->xg, pg, i0, B, blk, blk[pg], CV(k, CV_G));
+            if (grange) {
+                const double *g = CV(k, CV_G);
+                double lo = grange[2 * k], hi = grange[2 * k + 1];
+#pragma omp simd reduction(min : lo) reduction(max : hi)
+                for (int i = 0; i < B; i++) {
+                    double ag = fabs(g[i]);
+                    lo = ag < lo ? ag : lo;
+                    hi = ag > hi ? ag : hi;
+                }
+                grange[2 * k] = lo;
+                grange[2 * k + 1] = hi;
+            }
             cm_mean_array(d->mean, B, CV(k, CV_U), CV(k, CV_H), CV(k, CV_DH),
                           hess ? CV(k, CV_D2H) : NULL);
         }
@@ -387,20 +404,12 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
  * expert everywhere), or exceeds 50 bound at some observation (a logit no
  * finite maximiser needs): the likelihood then has no finite maximiser in
  * reach. Both are invariant to shifts and scalings of the covariates, unlike
- * a bound on the coefficients. g: n scratch. */
-int cm_gate_runaway(const cm_data *d, const double *theta, double bound, double *g)
+ * a bound on the coefficients. grange: min and max of |g_k| over the
+ * observations for each k, as cm_loglik() leaves them. */
+int cm_gate_runaway(const double *grange, int K, double bound)
 {
-    for (int k = 0; k < d->K; k++) {
-        const double *blk = theta + (size_t) k * cm_block(d);
-        cm_xprod(d->xg, d->pg, 0, d->n, blk, blk[d->pg], g);
-        double gmin = R_PosInf, gmax = 0.0;
-        for (int i = 0; i < d->n; i++) {
-            double a = fabs(g[i]);
-            gmin = a < gmin ? a : gmin;
-            gmax = a > gmax ? a : gmax;
-        }
-        if (gmin > bound || gmax > 50.0 * bound) return 1;
-    }
+    for (int k = 0; k < K; k++)
+        if (grange[2 * k] > bound || grange[2 * k + 1] > 50.0 * bound) return 1;
     return 0;
 }
 
@@ -529,7 +538,7 @@ SEXP cm_loglik_call(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, SEXP 
     if (level >= 2) { hess = PROTECT(Rf_allocMatrix(REALSXP, p, p)); nprot++; }
     double *work = (double *) R_alloc(cm_work_size(&d), sizeof(double));
     cm_loglik(&d, REAL(theta), REAL(ll), REAL(resp), level >= 1 ? REAL(score) : NULL,
-              level >= 2 ? REAL(hess) : NULL, work);
+              level >= 2 ? REAL(hess) : NULL, NULL, work);
     SET_VECTOR_ELT(out, 0, ll);
     SET_VECTOR_ELT(out, 1, resp);
     SET_VECTOR_ELT(out, 2, score);
