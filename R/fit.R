@@ -214,8 +214,10 @@ cmoe <- function(formula, data, pretrained, mean = "tanh", K = 1L,
   expanded <- attr(attr(mf, "terms"), "Formula_without_dot")
   if (!is.null(expanded)) f <- Formula::as.Formula(expanded)
   design <- model_design(f, mf)
-  # observation names are kept once, and only when they are not 1..n
-  row_names <- if (.row_names_info(mf) > 0L) row.names(mf)
+  # observation names are kept once, as the frame holds them (integers for
+  # a frame without names of its own), and only when they are not 1..n
+  row_names <- attr(mf, "row.names")
+  if (is.integer(row_names) && identical(row_names, seq_along(row_names))) row_names <- NULL
   m0 <- if (inherits(pretrained, "expert_model")) {
     as.numeric(mf[["(pretrained_mean)"]])
   } else {

@@ -168,7 +168,7 @@ predict.cmoe <- function(object, newdata, type = c("mean", "gate", "posterior", 
                 posterior = ev$posterior, density = exp(ev$logdens))
   # named by the rows they came from, as lm names them
   nm <- if (!missing(newdata) && !is.null(newdata)) row.names(newdata) else
-    if (is.null(object$row_names)) as.character(seq_along(des$m0)) else object$row_names
+    if (is.null(object$row_names)) as.character(seq_along(des$m0)) else as.character(object$row_names)
   if (is.matrix(out)) rownames(out) <- nm else names(out) <- nm
   if (is.matrix(out) && object$K == 1L) out <- out[, 2L]
   out

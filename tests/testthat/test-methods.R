@@ -57,6 +57,8 @@ test_that("fitted values are named by the rows they came from", {
   expect_named(fitted(fit), rownames(d)[-c(2, 5)])
   expect_named(predict(fit, type = "gate"), rownames(d)[-c(2, 5)])
   expect_null(rownames(fit$xe)) # one string per row would outweigh the design
+  expect_null(res$fit$row_names) # rows 1..n need no names kept
+  expect_named(fitted(res$fit), as.character(seq_len(300)))
   fit_ex <- cmoe(y ~ . - 1, d, pretrained = res$pd$pretrained, na.action = na.exclude)
   expect_named(fitted(fit_ex), rownames(d))
   expect_true(all(is.na(fitted(fit_ex)[c(2, 5)])))
