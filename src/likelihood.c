@@ -17,15 +17,6 @@
  * design columns over the chunk, loops that the compiler vectorises. */
 #define CM_CHUNK 256
 
-/* The vectorised kernels are also compiled for AVX2 with FMA, chosen at load
- * time on x86-64 Linux with GCC (function multiversioning); elsewhere they
- * are compiled once for the baseline instruction set. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define CM_KERNEL __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define CM_KERNEL
-#endif
-
 /* Chunk vectors per prompt: u, g, h, h', h'', posterior r, gate probability
  * pi, e = res h' / nu, s = d a / d log nu, and the three second-derivative
  * weights of log N; plus ones, a weight and a product vector. */
@@ -185,35 +176,71 @@ static void scatter_shared(int q, int off, const double *SEE, const double *SGE,
         }
 }
 
-/* Probabilities below exp(-CM_LOG_TINY) are taken as 0 (and their
- * complements as 1). Their squares and products would otherwise be subnormal
- * numbers, on which x86 arithmetic is some hundred times slower (a Hessian
- * pass of the paper's distinguishable setting took a third longer), and no
- * sum they enter can tell them from 0: exp(-300) is 5e-131. */
-#define CM_LOG_TINY 300.0
-
-static inline double exp_prob(double logp)
+/* One chunk of B rows for K = 1, where both log-sum-exps have two terms:
+ *   lse(a0, a1) - lse(0, g) = max(a0, a1) - max(0, g)
+ *                             + log((1 + exp(-|a1 - a0|)) / (1 + exp(-|g|))),
+ * and the posterior and gate probabilities come from the same exponentials.
+ * The argument of the log lies in [1/2, 2], so the chunk's are multiplied
+ * and take one log. One vectorised loop fills the posteriors r (prompt) and
+ * r0 (pre-trained expert) and the gate probability pi, and returns the
+ * chunk's log-likelihood: not finite when some row's is not, and the chunk
+ * is then redone by the general path. v: the chunk vectors of the prompt. */
+CM_KERNEL static double chunk_one(int B, const double *y, const double *lf0, double lnorm,
+                                  double inu, double *v, double *r0)
 {
-    return logp < -CM_LOG_TINY ? 0.0 : exp(logp);
+    const double *h = v + CV_H * CM_CHUNK, *g = v + CV_G * CM_CHUNK;
+    double *r = v + CV_R * CM_CHUNK, *pi = v + CV_PI * CM_CHUNK, sum = 0.0, prod = 1.0;
+#pragma omp simd reduction(+ : sum) reduction(* : prod)
+    for (int i = 0; i < B; i++) {
+        double res = y[i] - h[i], a1 = g[i] + lnorm - 0.5 * res * res * inu, dl = a1 - lf0[i];
+        double e = cm_exp_neg(-fabs(dl)), eg = cm_exp_neg(-fabs(g[i]));
+        double ie = 1.0 / (1.0 + e), ieg = 1.0 / (1.0 + eg);
+        /* selects by mask on the sign of -dl (dl > 0) and of -g (g > 0) */
+        r[i] = ie * cm_if_neg(-dl, 1.0, e);
+        r0[i] = ie * cm_if_neg(-dl, e, 1.0);
+        pi[i] = ieg * cm_if_neg(-g[i], 1.0, eg);
+        sum += cm_if_neg(-dl, a1, lf0[i]) - cm_if_neg(-g[i], g[i], 0.0);
+        prod *= (1.0 + e) * ieg;
+    }
+    return sum + log(prod);
 }
 
-/* Per-observation part for K = 1, where both log-sum-exps have two terms:
- * lse(a0, a1) - lse(0, g) = max(a0, a1) - max(0, g)
- *                           + log((1 + exp(-|a1 - a0|)) / (1 + exp(-|g|))),
- * and the posterior and gate probabilities come from the same exponentials.
- * Returns the first line; *ratio receives the argument of the log, which
- * lies in [1/2, 2], so that a chunk's ratios can be multiplied and take one
- * log. NaN when a0 and a1 are both infinite (left to the general path). */
-static inline double obs_one(double a0, double a1, double g, double *ratio, double *r0,
-                             double *r1, double *p1)
+/* The residual y - h, or 0 where the posterior r (>= 0) is 0: such a row
+ * adds nothing, whatever its residual (no 0 * Inf). By mask, like
+ * cm_if_neg(). */
+static inline double live_residual(double y, double h, double r)
 {
-    double dl = a1 - a0, e = exp_prob(-fabs(dl)), eg = exp_prob(-fabs(g));
-    double ie = 1.0 / (1.0 + e), ieg = 1.0 / (1.0 + eg);
-    *r1 = dl > 0.0 ? ie : e * ie;
-    *r0 = dl > 0.0 ? e * ie : ie;
-    *p1 = g > 0.0 ? ieg : eg * ieg;
-    *ratio = (1.0 + e) * ieg;
-    return (dl > 0.0 ? a1 : a0) - (g > 0.0 ? g : 0.0);
+    cm_bits br, res;
+    br.d = r;
+    res.d = y - h;
+    res.u &= -((0 - (br.u & 0x7fffffffffffffffULL)) >> 63);
+    return res.d;
+}
+
+/* The per-row weights of the derivatives of a_k for one chunk (see
+ * cm_loglik()): e = res h' / nu, s = d a / d log nu and, with hess, the
+ * second-derivative weights times the posterior r. v: the chunk vectors of
+ * prompt k. */
+CM_KERNEL static void deriv_weights(int B, const double *y, double inu, int hess, double *v)
+{
+    const double *r = v + CV_R * CM_CHUNK, *h = v + CV_H * CM_CHUNK;
+    const double *dh = v + CV_DH * CM_CHUNK, *d2h = v + CV_D2H * CM_CHUNK;
+    double *e = v + CV_E * CM_CHUNK, *s = v + CV_S * CM_CHUNK, *ee = v + CV_EE * CM_CHUNK;
+    double *el = v + CV_EL * CM_CHUNK, *ll = v + CV_LL * CM_CHUNK;
+#pragma omp simd
+    for (int i = 0; i < B; i++) {
+        double res = live_residual(y[i], h[i], r[i]);
+        e[i] = res * inu * dh[i];
+        s[i] = -0.5 + 0.5 * res * res * inu;
+    }
+    if (!hess) return;
+#pragma omp simd
+    for (int i = 0; i < B; i++) {
+        double res = live_residual(y[i], h[i], r[i]);
+        ee[i] = r[i] * (res * d2h[i] - dh[i] * dh[i]) * inu;
+        el[i] = -r[i] * res * dh[i] * inu;
+        ll[i] = -0.5 * r[i] * res * res * inu;
+    }
 }
 
 /* Log-likelihood at theta and, when the pointers are non-NULL, the posterior
@@ -265,7 +292,6 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
     double total = 0.0;
     for (int i0 = 0; i0 < n; i0 += CM_CHUNK) {
         const int B = n - i0 < CM_CHUNK ? n - i0 : CM_CHUNK;
-        double prod = 1.0; /* product of the K = 1 ratios, at most 2^CM_CHUNK */
         for (int k = 0; k < K; k++) {
             const double *blk = theta + (size_t) k * m;
             cm_xprod(d->xe, q, i0, B, blk + zg, 0.0, CV(k, CV_U));
@@ -285,56 +311,47 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
             cm_mean_array(d->mean, B, CV(k, CV_U), CV(k, CV_H), CV(k, CV_DH),
                           hess ? CV(k, CV_D2H) : NULL);
         }
-        for (int ii = 0; ii < B; ii++) {
-            const int i = i0 + ii;
-            double la = 0.0, lg = 0.0, r0 = 0.0, contrib = R_NaN;
-            a[0] = d->lf0[i];
-            gl[0] = 0.0;
-            for (int k = 0; k < K; k++) {
-                double res = d->y[i] - CV(k, CV_H)[ii];
-                gl[k + 1] = CV(k, CV_G)[ii];
-                a[k + 1] = gl[k + 1] + lnorm[k] - 0.5 * res * res * inu[k];
-            }
-            double ratio = 1.0;
-            if (K == 1)
-                contrib = obs_one(a[0], a[1], gl[1], &ratio, &r0, CV(0, CV_R) + ii,
-                                  CV(0, CV_PI) + ii);
-            if (ISNAN(contrib)) {
-                ratio = 1.0;
-                la = cm_logsumexp(a, K + 1);
-                lg = cm_logsumexp(gl, K + 1);
-                contrib = la - lg;
-                r0 = exp_prob(a[0] - la);
+        /* r0: the pre-trained expert's posterior, NaN for a row whose
+         * log-likelihood is not finite */
+        double *r0 = c3, ctotal = K == 1 ? chunk_one(B, d->y + i0, d->lf0 + i0, lnorm[0],
+                                                     inu[0], CV(0, 0), r0)
+                                         : R_NaN;
+        if (!R_FINITE(ctotal)) {
+            ctotal = 0.0;
+            for (int ii = 0; ii < B; ii++) {
+                const int i = i0 + ii;
+                a[0] = d->lf0[i];
+                gl[0] = 0.0;
                 for (int k = 0; k < K; k++) {
-                    CV(k, CV_R)[ii] = exp_prob(a[k + 1] - la);
-                    CV(k, CV_PI)[ii] = exp_prob(gl[k + 1] - lg);
+                    double res = d->y[i] - CV(k, CV_H)[ii];
+                    gl[k + 1] = CV(k, CV_G)[ii];
+                    a[k + 1] = gl[k + 1] + lnorm[k] - 0.5 * res * res * inu[k];
+                }
+                double la = cm_logsumexp(a, K + 1), lg = cm_logsumexp(gl, K + 1);
+                double contrib = la - lg;
+                ctotal += contrib;
+                r0[ii] = cm_exp_neg(a[0] - la);
+                for (int k = 0; k < K; k++) {
+                    CV(k, CV_R)[ii] = cm_exp_neg(a[k + 1] - la);
+                    CV(k, CV_PI)[ii] = cm_exp_neg(gl[k + 1] - lg);
+                }
+                if (!isfinite(contrib)) {
+                    /* the total is not finite; this observation adds nothing more */
+                    for (int k = 0; k < K; k++) CV(k, CV_R)[ii] = CV(k, CV_PI)[ii] = 0.0;
+                    r0[ii] = R_NaN;
                 }
             }
-            total += contrib;
-            prod *= ratio;
-            if (!isfinite(contrib)) {
-                /* the total is not finite; this observation adds nothing more */
-                for (int k = 0; k < K; k++) CV(k, CV_R)[ii] = CV(k, CV_PI)[ii] = 0.0;
-                if (resp)
-                    for (int k = 0; k <= K; k++) resp[(size_t) k * n + i] = R_NaN;
-            } else if (resp) {
-                resp[i] = r0;
-                for (int k = 0; k < K; k++) resp[(size_t) (k + 1) * n + i] = CV(k, CV_R)[ii];
-            }
-            if (!deriv) continue;
-            for (int k = 0; k < K; k++) {
-                double r = CV(k, CV_R)[ii], res = d->y[i] - CV(k, CV_H)[ii];
-                double dh = CV(k, CV_DH)[ii], q2 = res * res * inu[k];
-                if (r == 0.0) res = q2 = 0.0; /* no contribution, and no 0 * Inf */
-                CV(k, CV_E)[ii] = res * inu[k] * dh;
-                CV(k, CV_S)[ii] = -0.5 + 0.5 * q2;
-                if (!hess) continue;
-                CV(k, CV_EE)[ii] = r * (res * CV(k, CV_D2H)[ii] - dh * dh) * inu[k];
-                CV(k, CV_EL)[ii] = -r * res * dh * inu[k];
-                CV(k, CV_LL)[ii] = -0.5 * r * q2;
-            }
         }
-        total += log(prod);
+        total += ctotal;
+        if (resp)
+            for (int ii = 0; ii < B; ii++) {
+                const int i = i0 + ii, bad = ISNAN(r0[ii]);
+                resp[i] = r0[ii];
+                for (int k = 0; k < K; k++)
+                    resp[(size_t) (k + 1) * n + i] = bad ? R_NaN : CV(k, CV_R)[ii];
+            }
+        if (deriv)
+            for (int k = 0; k < K; k++) deriv_weights(B, d->y + i0, inu[k], hess != NULL, CV(k, 0));
         if (!deriv) continue;
 
         for (int j = 0; j < pg; j++) colg[j] = d->xg[j] + i0;
