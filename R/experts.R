@@ -128,7 +128,13 @@ pretrained_mean <- function(pretrained, xe, data = NULL, design = "formula") {
       "`pretrained` has %d coefficients in `eta` but the expert design has %d columns (%s); %s",
       length(pretrained$eta), ncol(xe), paste(colnames(xe), collapse = ", "), hint), call = NULL)
   }
-  mean_h(pretrained$mean, drop(xe %*% pretrained$eta))
+  index_mean(xe, pretrained$eta, pretrained$mean)
+}
+
+# h(x eta) for a design matrix x, in one pass in C.
+index_mean <- function(x, eta, mean) {
+  if (!is.double(x)) storage.mode(x) <- "double"
+  .Call(C_index_mean, x, as.double(eta), mean_code(mean))
 }
 
 # log f0(y | m0, nu0) for every observation.

@@ -11,6 +11,8 @@ SEXP cm_em_call(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP cm_direct_call(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP cm_losses_call(SEXP, SEXP, SEXP, SEXP);
 SEXP cm_voronoi_call(SEXP, SEXP, SEXP);
+SEXP cm_crossprod1_call(SEXP);
+SEXP cm_index_mean_call(SEXP, SEXP, SEXP);
 
 #define CALLDEF(name, fun, n) {#name, (DL_FUNC) &fun, n}
 
@@ -23,6 +25,8 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF(direct, cm_direct_call, 8),
     CALLDEF(losses, cm_losses_call, 4),
     CALLDEF(voronoi, cm_voronoi_call, 3),
+    CALLDEF(crossprod1, cm_crossprod1_call, 1),
+    CALLDEF(index_mean, cm_index_mean_call, 3),
     {NULL, NULL, 0}
 };
 

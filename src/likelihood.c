@@ -575,3 +575,50 @@ SEXP cm_loglik_call(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, SEXP 
     UNPROTECT(nprot);
     return out;
 }
+
+/* .Call entry: the cross product of cbind(1, x) for a double matrix x, by
+ * the kernel of the Hessian (no copy of x; the rank checks of the designs
+ * need the column sums and cross products). */
+SEXP cm_crossprod1_call(SEXP x)
+{
+    if (!Rf_isReal(x) || !Rf_isMatrix(x)) Rf_error("`x` must be a double matrix");
+    const int n = Rf_nrows(x), p = Rf_ncols(x) + 1;
+    SEXP out = PROTECT(Rf_allocMatrix(REALSXP, p, p));
+    double *o = REAL(out), *ones = (double *) R_alloc(CM_CHUNK, sizeof(double));
+    double *tmp = (double *) R_alloc(CM_CHUNK, sizeof(double));
+    const double **col = (const double **) R_alloc((size_t) p, sizeof(double *));
+    memset(o, 0, sizeof(double) * (size_t) p * p);
+    for (int i = 0; i < CM_CHUNK; i++) ones[i] = 1.0;
+    col[0] = ones;
+    for (int i0 = 0; i0 < n; i0 += CM_CHUNK) {
+        const int B = n - i0 < CM_CHUNK ? n - i0 : CM_CHUNK;
+        for (int j = 1; j < p; j++) col[j] = REAL(x) + (size_t) (j - 1) * n + i0;
+        acc_kernel(B, ones, col, p, col, p, 1, o, 1, (size_t) p, tmp);
+    }
+    for (int b = 0; b < p; b++)
+        for (int a = 0; a < b; a++) o[(size_t) a * p + b] = o[(size_t) b * p + a];
+    UNPROTECT(1);
+    return out;
+}
+
+/* .Call entry: h(x eta) for a double matrix x, a mean function code and
+ * coefficients eta (the pre-trained expert's and the prompts' means). */
+SEXP cm_index_mean_call(SEXP x, SEXP eta, SEXP mean)
+{
+    if (!Rf_isReal(x) || !Rf_isMatrix(x)) Rf_error("`x` must be a double matrix");
+    const int n = Rf_nrows(x), q = Rf_ncols(x);
+    if (!Rf_isReal(eta) || XLENGTH(eta) != q) Rf_error("`eta` must be a double vector of length %d", q);
+    if (!Rf_isInteger(mean) || XLENGTH(mean) != 1 || INTEGER(mean)[0] < CM_LINEAR ||
+        INTEGER(mean)[0] > CM_RELU)
+        Rf_error("`mean` must be one known integer code");
+    SEXP out = PROTECT(Rf_allocVector(REALSXP, n));
+    const double **col = matrix_columns(x, n);
+    double *u = (double *) R_alloc(2 * CM_CHUNK, sizeof(double)), *dh = u + CM_CHUNK;
+    for (int i0 = 0; i0 < n; i0 += CM_CHUNK) {
+        const int B = n - i0 < CM_CHUNK ? n - i0 : CM_CHUNK;
+        cm_xprod(col, q, i0, B, REAL(eta), 0.0, u);
+        cm_mean_array(INTEGER(mean)[0], B, u, REAL(out) + i0, dh, NULL);
+    }
+    UNPROTECT(1);
+    return out;
+}

@@ -153,6 +153,23 @@ test_that("pretrained_mean() of an expert_spec is h0(xe eta0)", {
   expect_error(pretrained_mean(s, xe), class = "contamoe_error_input")
 })
 
+test_that("index_mean() is h(x eta) at any index, over chunks of rows and a remainder", {
+  # 1001 rows: three chunks of 256 and a partial one; indices from -800 to
+  # 800 reach the flush of exp() below exp(-300) and both tails of tanh
+  x <- cbind(seq(-400, 400, length.out = 1001), 1)
+  eta <- c(2, 0.25)
+  u <- drop(x %*% eta)
+  mid <- abs(u) < 300 # where the naive formulas do not overflow
+  for (mean in all_means) {
+    expect_equal(index_mean(x, eta, mean)[mid], naive_h(mean, u[mid]), tolerance = 1e-14,
+                 label = mean)
+  }
+  expect_lt(max(abs(index_mean(x, eta, "tanh") - tanh(u))), 4 * .Machine$double.eps)
+  expect_lt(max(abs(index_mean(x, eta, "sigmoid") - plogis(u))), 4 * .Machine$double.eps)
+  expect_identical(index_mean(x, eta, "tanh")[c(1, 1001)], c(-1, 1))
+  expect_equal(index_mean(matrix(1:6, 3), c(1, 1), "linear"), c(5, 7, 9))
+})
+
 test_that("as_expert_spec() of an lm uses its predictions and sigma^2", {
   set.seed(15)
   src <- data.frame(x = rnorm(60), z = runif(60))

@@ -170,6 +170,13 @@ fit_quietly <- function(...) {
 
 pre_linear <- function() expert_spec("gaussian", "linear", eta = c(0, 1), nu = 0.1)
 
+test_that("the design cross products for the rank checks are those of cbind(1, x)", {
+  set.seed(31)
+  x <- matrix(rnorm(700 * 3), 700, 3) # two chunks of 256 rows and a remainder
+  expect_equal(.Call(contamoe:::C_crossprod1, x), crossprod(cbind(1, x)), tolerance = 1e-13)
+  expect_equal(.Call(contamoe:::C_crossprod1, x[0, , drop = FALSE]), matrix(0, 4, 4))
+})
+
 test_that("all responses equal: the prompt collapses onto them, flagged", {
   set.seed(51)
   d <- data.frame(x = rnorm(200), y = 3)
