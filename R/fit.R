@@ -354,18 +354,22 @@ cmoe_fit <- function(prob, method, theta0, nstart, control) {
     sg <- if (is.matrix(prob$xg)) column_scale(prob$xg) else se[prob$xg]
     scale <- rep(c(sg, 1, se, 1), prob$K)
   }
-  runs <- vector("list", nstart)
+  # only the best run so far is kept: each holds n x (K + 1) responsibilities
+  lls <- rep(NA_real_, nstart)
+  res <- NULL
   for (s in seq_len(nstart)) {
     theta <- if (s == 1L) first else perturb_start(prob, first, scale)
-    runs[[s]] <- if (method == "em") {
+    run <- if (method == "em") {
       .Call(C_em, prob$y, prob$xe, prob$xg, prob$lf0, prob$K, prob$mean_code, theta, ctl)
     } else {
       .Call(C_direct, prob$y, prob$xe, prob$xg, prob$lf0, prob$K, prob$mean_code, theta, ctl)
     }
+    lls[s] <- run$loglik
+    if (is.null(res) || isTRUE(run$loglik > res$loglik) ||
+        (is.na(res$loglik) && !is.na(run$loglik))) {
+      res <- run
+    }
   }
-  lls <- vapply(runs, function(r) r$loglik, numeric(1))
-  best <- if (all(is.na(lls))) 1L else which.max(lls)
-  res <- runs[[best]]
   res$starts <- lls
   res$at_floor <- any(res$theta[lognu_index(prob)] <= ctl[4L] + 1e-8)
   res$gate_runaway <- res$status == 4L
@@ -411,11 +415,10 @@ perturb_start <- function(prob, theta, scale) {
 }
 
 # Prompts sorted by decreasing share of the data (sum of posterior
-# responsibilities), so that fits are comparable despite label switching.
-canonical_order <- function(prob, theta) {
-  if (prob$K == 1L) return(theta)
-  share <- colSums(cm_loglik(prob, theta, 0L)$resp)[-1L]
-  as.numeric(matrix(theta, ncol = prob$K)[, order(-share)])
+# responsibilities resp), so that fits are comparable despite label switching.
+canonical_order <- function(prob, resp) {
+  if (prob$K == 1L) return(1L)
+  order(-colSums(resp)[-1L])
 }
 
 # Estimates, standard errors and diagnostics on the user's scale; warns about
@@ -423,14 +426,16 @@ canonical_order <- function(prob, theta) {
 finish_fit <- function(prob, res) {
   status_msg <- c("converged", "iteration limit reached", "log-likelihood not finite",
                   "Newton system singular", "gate ran off")
-  theta <- canonical_order(prob, res$theta)
-  if (!is.null(res$hessian) && identical(theta, res$theta)) {
-    # Newton's last derivatives belong to the result: one pass for resp only
-    ev <- cm_loglik(prob, theta, 0L)
-    ev[c("score", "hessian")] <- res[c("score", "hessian")]
+  ord <- canonical_order(prob, res$resp)
+  if (identical(ord, seq_len(prob$K)) && !is.null(res$hessian)) {
+    # the fitter's last evaluation belongs to the result: no pass over the data
+    theta <- res$theta
+    ev <- res[c("resp", "score", "hessian")]
   } else {
+    theta <- as.numeric(matrix(res$theta, ncol = prob$K)[, ord])
     ev <- cm_loglik(prob, theta, 2L)
   }
+  res$resp <- NULL # so that naming ev$resp does not copy it
   params <- to_user(prob, theta)
   p <- length(theta)
   lognu_idx <- lognu_index(prob)

@@ -143,10 +143,11 @@ int cm_chol_solve(int p, const double *a, double *b, double *fac, double ridge_s
                   double *ridge);
 
 /* The record of one run of a fitter. path has room for maxit + 1 values;
+ * resp (n x (K+1)) receives the posterior responsibilities at the result;
  * score (p) and hess (p x p) receive the derivatives at the result when the
  * fitter has them (deriv = 1), as Newton does. */
 typedef struct {
-    double loglik, relchange, *path, *score, *hess;
+    double loglik, relchange, *path, *resp, *score, *hess;
     int iter, deriv;
 } cm_trace;
 

@@ -48,11 +48,12 @@ int cm_direct(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *
     double *fac = (double *) R_alloc((size_t) p * p + p, sizeof(double));
     double *grange = (double *) R_alloc(2 * (size_t) d->K, sizeof(double));
     double ll, lln = R_NegInf, ridge, *swap;
+    int resp_here = 1; /* do tr->resp belong to theta? (a rejected trial overwrites them) */
 
     tr->iter = 0;
     tr->relchange = NA_REAL;
     clamp_lognu(d, theta, ctl->lognu_min);
-    int status = cm_loglik(d, theta, &ll, NULL, score, H, grange, work);
+    int status = cm_loglik(d, theta, &ll, tr->resp, score, H, grange, work);
     tr->path[0] = tr->loglik = ll;
     if (status != CM_OK) return status;
     status = CM_MAXIT;
@@ -78,9 +79,11 @@ int cm_direct(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *
             for (int j = 0; j < p; j++) trial[j] = theta[j] + t * step[j];
             clamp_lognu(d, trial, ctl->lognu_min);
             have_deriv = half == 0;
-            accepted = cm_loglik(d, trial, &lln, NULL, have_deriv ? tscore : NULL,
-                                 have_deriv ? tH : NULL, grange, work) == CM_OK &&
+            accepted = cm_loglik(d, trial, &lln, have_deriv ? tr->resp : NULL,
+                                 have_deriv ? tscore : NULL, have_deriv ? tH : NULL, grange,
+                                 work) == CM_OK &&
                        lln >= ll + 1e-4 * t * slope;
+            if (have_deriv) resp_here = accepted;
         }
         tr->iter = it;
         if (!accepted) {
@@ -97,7 +100,8 @@ int cm_direct(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *
             swap = score; score = tscore; tscore = swap;
             swap = H; H = tH; tH = swap;
         } else {
-            cm_loglik(d, theta, &lln, NULL, score, H, grange, work);
+            cm_loglik(d, theta, &lln, tr->resp, score, H, grange, work);
+            resp_here = 1;
         }
         tr->path[it] = lln;
         tr->relchange = (lln - ll) / (fabs(lln) + 1.0);
@@ -113,6 +117,7 @@ int cm_direct(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *
         }
     }
     tr->loglik = ll;
+    if (!resp_here) cm_loglik(d, theta, &ll, tr->resp, NULL, NULL, NULL, work);
     if (tr->score) {
         /* score and H always belong to theta: a trial is adopted with its own */
         memcpy(tr->score, score, sizeof(double) * p);

@@ -197,7 +197,7 @@ int cm_em(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *tr)
 {
     double *work = (double *) R_alloc(cm_work_size(d) + cm_mstep_work_size(d), sizeof(double));
     double *mwork = work + cm_work_size(d);
-    double *resp = (double *) R_alloc((size_t) d->n * (d->K + 1), sizeof(double));
+    double *resp = tr->resp;
     double *last = (double *) R_alloc((size_t) cm_npar(d), sizeof(double));
     double *grange = (double *) R_alloc(2 * (size_t) d->K, sizeof(double));
     double ll, lln;
@@ -214,6 +214,7 @@ int cm_em(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *tr)
             cm_loglik(d, theta, &lln, resp, NULL, NULL, grange, work) != CM_OK) {
             /* keep the last finite parameters, whose log-likelihood is known */
             memcpy(theta, last, sizeof(double) * cm_npar(d));
+            cm_loglik(d, theta, &ll, resp, NULL, NULL, NULL, work);
             tr->iter = it;
             tr->path[it] = R_NaN;
             tr->loglik = ll;
@@ -255,8 +256,9 @@ void cm_unpack_control(SEXP control, cm_control *ctl)
 }
 
 /* Unpack the arguments of a fitting entry point, run `fitter` from theta and
- * return list(theta, loglik, path, iter, relchange, status, score, hessian);
- * score and hessian at the result, or NULL when the fitter has none (EM). */
+ * return list(theta, loglik, path, iter, relchange, status, resp, score,
+ * hessian): responsibilities, score and hessian at the result, the last two
+ * NULL when the fitter has none (EM). */
 SEXP cm_run_fitter(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, SEXP theta,
                    SEXP control, cm_fitter fitter)
 {
@@ -269,15 +271,17 @@ SEXP cm_run_fitter(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, SEXP t
     const int p = cm_npar(&d);
     SEXP score = PROTECT(Rf_allocVector(REALSXP, p));
     SEXP hess = PROTECT(Rf_allocMatrix(REALSXP, p, p));
+    SEXP resp = PROTECT(Rf_allocMatrix(REALSXP, d.n, d.K + 1));
     cm_trace tr;
     tr.path = (double *) R_alloc((size_t) ctl.maxit + 1, sizeof(double));
+    tr.resp = REAL(resp);
     tr.score = REAL(score);
     tr.hess = REAL(hess);
     tr.deriv = 0;
     int status = fitter(&d, REAL(est), &ctl, &tr);
 
-    const char *names[] = {"theta", "loglik", "path", "iter", "relchange", "status", "score",
-                           "hessian", ""};
+    const char *names[] = {"theta", "loglik", "path", "iter", "relchange", "status", "resp",
+                           "score", "hessian", ""};
     SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
     SEXP path = PROTECT(Rf_allocVector(REALSXP, tr.iter + 1));
     memcpy(REAL(path), tr.path, sizeof(double) * (tr.iter + 1));
@@ -287,9 +291,10 @@ SEXP cm_run_fitter(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, SEXP t
     SET_VECTOR_ELT(out, 3, Rf_ScalarInteger(tr.iter));
     SET_VECTOR_ELT(out, 4, Rf_ScalarReal(tr.relchange));
     SET_VECTOR_ELT(out, 5, Rf_ScalarInteger(status));
-    SET_VECTOR_ELT(out, 6, tr.deriv ? score : R_NilValue);
-    SET_VECTOR_ELT(out, 7, tr.deriv ? hess : R_NilValue);
-    UNPROTECT(5);
+    SET_VECTOR_ELT(out, 6, resp);
+    SET_VECTOR_ELT(out, 7, tr.deriv ? score : R_NilValue);
+    SET_VECTOR_ELT(out, 8, tr.deriv ? hess : R_NilValue);
+    UNPROTECT(6);
     return out;
 }
 

@@ -316,7 +316,8 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
         double *r0 = c3, ctotal = K == 1 ? chunk_one(B, d->y + i0, d->lf0 + i0, lnorm[0],
                                                      inu[0], CV(0, 0), r0)
                                          : R_NaN;
-        if (!R_FINITE(ctotal)) {
+        const int general = !R_FINITE(ctotal);
+        if (general) {
             ctotal = 0.0;
             for (int ii = 0; ii < B; ii++) {
                 const int i = i0 + ii;
@@ -343,13 +344,14 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
             }
         }
         total += ctotal;
-        if (resp)
-            for (int ii = 0; ii < B; ii++) {
-                const int i = i0 + ii, bad = ISNAN(r0[ii]);
-                resp[i] = r0[ii];
-                for (int k = 0; k < K; k++)
-                    resp[(size_t) (k + 1) * n + i] = bad ? R_NaN : CV(k, CV_R)[ii];
-            }
+        if (resp) {
+            memcpy(resp + i0, r0, sizeof(double) * B);
+            for (int k = 0; k < K; k++)
+                memcpy(resp + (size_t) (k + 1) * n + i0, CV(k, CV_R), sizeof(double) * B);
+            for (int ii = 0; general && ii < B; ii++)
+                if (ISNAN(r0[ii]))
+                    for (int k = 0; k < K; k++) resp[(size_t) (k + 1) * n + i0 + ii] = R_NaN;
+        }
         if (deriv)
             for (int k = 0; k < K; k++) deriv_weights(B, d->y + i0, inu[k], hess != NULL, CV(k, 0));
         if (!deriv) continue;

@@ -350,14 +350,25 @@ test_that("Newton converges in few iterations where EM crawls (eta* = eta0)", {
   expect_true(all(diff(em$loglik_path) >= -1e-9 * abs(fit$loglik)))
 })
 
-test_that("Newton returns the score and Hessian at its result; EM none", {
+test_that("Newton returns responsibilities, score and Hessian at its result; EM the first", {
   pd <- paper_data(1000, seed = 5, d = 2, eta = c(-1, 0.5), nu = 0.01)
   prob <- paper_problem(pd)
   res <- contamoe:::cmoe_fit(prob, "direct", NULL, 1L, cmoe_control())
   ev <- contamoe:::cm_loglik(prob, res$theta, 2L)
+  expect_equal(res$resp, ev$resp, tolerance = 1e-12)
   expect_equal(res$score, ev$score, tolerance = 1e-12)
   expect_equal(res$hessian, ev$hessian, tolerance = 1e-12)
   em <- contamoe:::cmoe_fit(prob, "em", NULL, 1L, cmoe_control())
+  expect_equal(em$resp, contamoe:::cm_loglik(prob, em$theta, 0L)$resp, tolerance = 1e-12)
   expect_null(em$hessian)
   expect_null(em$score)
+  # a tolerance no step can meet: Newton ends on a rejected trial, whose
+  # responsibilities it must not return
+  tight <- contamoe:::cmoe_fit(prob, "direct", NULL, 1L, cmoe_control(tol = 1e-300))
+  expect_equal(tight$resp, contamoe:::cm_loglik(prob, tight$theta, 0L)$resp, tolerance = 1e-12)
+  # several starts: the best run is kept, with its own responsibilities
+  set.seed(2)
+  multi <- contamoe:::cmoe_fit(prob, "direct", NULL, 3L, cmoe_control())
+  expect_equal(multi$loglik, max(multi$starts))
+  expect_equal(multi$resp, contamoe:::cm_loglik(prob, multi$theta, 0L)$resp, tolerance = 1e-12)
 })
