@@ -20,11 +20,13 @@
 
 #include <stdint.h>
 
-/* The vectorised kernels are also compiled for AVX2 with FMA, chosen at load
- * time on x86-64 Linux with GCC (function multiversioning); elsewhere they
- * are compiled once for the baseline instruction set. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define CM_KERNEL __attribute__((target_clones("arch=x86-64-v3", "default")))
+/* The vectorised kernels are also compiled for AVX2 with FMA and for
+ * AVX-512, chosen at load time on x86-64 Linux with GCC 11 or later
+ * (function multiversioning); elsewhere they are compiled once for the
+ * baseline instruction set. */
+#if defined(__GNUC__) && __GNUC__ >= 11 && !defined(__clang__) && defined(__x86_64__) && \
+    defined(__linux__)
+#define CM_KERNEL __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define CM_KERNEL
 #endif
