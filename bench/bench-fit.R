@@ -139,6 +139,7 @@ for (name in c("distinguishable", "nondist_i")) {
       setting = name, n = n,
       loglik_ns_obs = 1e9 * s0 / n, score_ns_obs = 1e9 * s1 / n, hessian_ns_obs = 1e9 * s2 / n,
       ref_loglik_ns_obs = 1e9 * sref0 / n, ref_hessian_ns_obs = 1e9 * sref2 / n,
+      hessian_in_passes = s2 / s0,
       em_iter_in_passes = per_iter("cmoe_fit/em") / s0,
       direct_iter_in_passes = per_iter("cmoe_fit/direct") / s0)
     cat(sprintf("done: %s, n = %g\n", name, n))
