@@ -95,6 +95,34 @@ static inline double cm_exp_neg(double x)
     return y.d + (x != x ? x : 0.0);
 }
 
+/* log(1 + e) for 0 <= e <= 1, within 2 ulp of log1p(), without branches
+ * or library calls (see cm_exp_neg()): log(1 + e) = 2 atanh(s) with
+ * s = e / (2 + e) <= 1/3, the series 2 (s + s^3/3 + ... + s^35/35), whose
+ * remainder is below 1e-17 relative. */
+static inline double cm_log1p_unit(double e)
+{
+    const double s = e / (2.0 + e), s2 = s * s;
+    double p = 1.0 / 35.0;
+    p = p * s2 + 1.0 / 33.0;
+    p = p * s2 + 1.0 / 31.0;
+    p = p * s2 + 1.0 / 29.0;
+    p = p * s2 + 1.0 / 27.0;
+    p = p * s2 + 1.0 / 25.0;
+    p = p * s2 + 1.0 / 23.0;
+    p = p * s2 + 1.0 / 21.0;
+    p = p * s2 + 1.0 / 19.0;
+    p = p * s2 + 1.0 / 17.0;
+    p = p * s2 + 1.0 / 15.0;
+    p = p * s2 + 1.0 / 13.0;
+    p = p * s2 + 1.0 / 11.0;
+    p = p * s2 + 1.0 / 9.0;
+    p = p * s2 + 1.0 / 7.0;
+    p = p * s2 + 1.0 / 5.0;
+    p = p * s2 + 1.0 / 3.0;
+    p = p * s2 + 1.0;
+    return 2.0 * s * p;
+}
+
 enum cm_mean { CM_LINEAR = 1, CM_TANH, CM_SIGMOID, CM_GELU, CM_RELU };
 enum cm_family { CM_GAUSSIAN = 1, CM_LAPLACE, CM_STUDENT };
 
@@ -134,12 +162,16 @@ void cm_log_f0(int family, int n, const double *y, const double *m0, double nu0,
                double df, double *out);
 double cm_logsumexp(const double *a, int len);
 
-/* likelihood.c */
+/* likelihood.c: rows are processed in chunks of CM_CHUNK */
+#define CM_CHUNK 256
 int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
               double *score, double *hess, double *grange, double *work);
 size_t cm_work_size(const cm_data *d);
 void cm_xprod(const double *const *cols, int ncol, size_t i0, int len, const double *coef,
               double c0, double *out);
+void cm_acc_cross(int B, const double *c, const double *const *A, int na,
+                  const double *const *C, int nc, int tri, double *out, int ld, int row0,
+                  int col0, double *tmp);
 int cm_gate_runaway(const double *grange, int K, double bound);
 int cm_chol_solve(int p, const double *a, double *b, double *fac, double ridge_start,
                   double *ridge);

@@ -12,21 +12,50 @@
 static int gate_npar(const cm_data *d) { return d->K * (d->pg + 1); }
 static int max_sys(const cm_data *d) { return imax2(gate_npar(d), d->q); }
 
+/* Scratch of the chunked loops of the M-step: CM_CHUNK rows of the gate
+ * probabilities (K), of six weight or value vectors and of ones. */
+#define MS_CHUNK_VECS(K) ((size_t) (K) + 7)
+
 size_t cm_mstep_work_size(const cm_data *d)
 {
     size_t n = d->n, P = max_sys(d);
-    return n * d->K + 2 * n + 3 * P * P + 4 * P + d->K + 1 + (size_t) cm_npar(d);
+    return n * d->K + 2 * n + 3 * P * P + 4 * P + d->K + 1 + (size_t) cm_npar(d) +
+           MS_CHUNK_VECS(d->K) * CM_CHUNK;
+}
+
+/* K = 1 rows of the gate objective, one vectorised loop: the posterior
+ * weights r0 (pre-trained) and r1 (prompt), the logit g; leaves the row sums
+ * r0 + r1 in w and the gate probabilities in pr, and returns the chunk's
+ * sum_i r1 g - (r0 + r1) lse(0, g). */
+CM_KERNEL static double gate_rows_one(int B, const double *r0, const double *r1,
+                                      const double *g, double *w, double *pr)
+{
+    double Q = 0.0;
+#pragma omp simd reduction(+ : Q)
+    for (int i = 0; i < B; i++) {
+        double e = cm_exp_neg(-fabs(g[i])), rsum = r0[i] + r1[i];
+        double lg = cm_if_neg(-g[i], g[i], 0.0) + cm_log1p_unit(e);
+        Q += r1[i] * g[i] - rsum * lg;
+        w[i] = rsum;
+        pr[i] = cm_if_neg(-g[i], 1.0, e) / (1.0 + e);
+    }
+    return Q;
 }
 
 /* Weighted multinomial log-likelihood of the gate,
  *   Q = sum_i [ sum_k r_ik g_ik - (sum_{k>=0} r_ik) lse(0, g_i1..g_iK) ],
  * and, when grad is non-NULL, its gradient and negative Hessian over the gate
- * parameters ordered (beta_1, tau_1, ..., beta_K, tau_K).
- * g: n x K scratch; pk: K + 1 scratch. */
+ * parameters ordered (beta_1, tau_1, ..., beta_K, tau_K), accumulated over
+ * chunks of rows as weighted cross products of the gate columns.
+ * g: n x K scratch; pk: K + 1 scratch; cs: MS_CHUNK_VECS(K) chunk vectors. */
 static double gate_objective(const cm_data *d, const double *resp, const double *theta,
-                             double *g, double *grad, double *negH, double *pk)
+                             double *g, double *grad, double *negH, double *pk, double *cs)
 {
     const int n = d->n, K = d->K, pg = d->pg, zg = pg + 1, m = cm_block(d), P = gate_npar(d);
+    double *pr = cs, *w = pr + (size_t) K * CM_CHUNK, *c = w + CM_CHUNK, *tmp = c + CM_CHUNK;
+    double *ones = tmp + CM_CHUNK;
+    const double **colz = d->cols;
+    const double *colone[1] = {ones};
     for (int k = 0; k < K; k++) {
         const double *blk = theta + (size_t) k * m;
         cm_xprod(d->xg, pg, 0, n, blk, blk[pg], g + (size_t) k * n);
@@ -35,32 +64,41 @@ static double gate_objective(const cm_data *d, const double *resp, const double 
         memset(grad, 0, sizeof(double) * P);
         memset(negH, 0, sizeof(double) * (size_t) P * P);
     }
+    for (int i = 0; i < CM_CHUNK; i++) ones[i] = 1.0;
     double Q = 0.0;
-    for (int i = 0; i < n; i++) {
-        double rsum = resp[i];
-        pk[0] = 0.0;
-        for (int k = 0; k < K; k++) {
-            pk[k + 1] = g[(size_t) k * n + i];
-            double rk = resp[(size_t) (k + 1) * n + i];
-            rsum += rk;
-            Q += rk * pk[k + 1];
-        }
-        double lg = cm_logsumexp(pk, K + 1);
-        Q -= rsum * lg;
-        if (!grad) continue;
-        for (int k = 0; k < K; k++) pk[k + 1] = exp(pk[k + 1] - lg);
-        for (int l = 0; l < K; l++) {
-            double wl = resp[(size_t) (l + 1) * n + i] - rsum * pk[l + 1];
-            for (int b = 0; b < zg; b++) {
-                double zb = b < pg ? d->xg[b][i] : 1.0;
-                grad[l * zg + b] += wl * zb;
-                for (int k = 0; k <= l; k++) {
-                    double w = rsum * ((k == l ? pk[k + 1] : 0.0) - pk[k + 1] * pk[l + 1]) * zb;
-                    double *col = negH + (size_t) (l * zg + b) * P + k * zg;
-                    int amax = k == l ? b + 1 : zg;
-                    for (int a = 0; a < amax; a++)
-                        col[a] += w * (a < pg ? d->xg[a][i] : 1.0);
+    for (int i0 = 0; i0 < n; i0 += CM_CHUNK) {
+        const int B = n - i0 < CM_CHUNK ? n - i0 : CM_CHUNK;
+        if (K == 1) {
+            Q += gate_rows_one(B, resp + i0, resp + n + i0, g + i0, w, pr);
+        } else {
+            for (int ii = 0; ii < B; ii++) {
+                const int i = i0 + ii;
+                double rsum = resp[i];
+                pk[0] = 0.0;
+                for (int k = 0; k < K; k++) {
+                    pk[k + 1] = g[(size_t) k * n + i];
+                    double rk = resp[(size_t) (k + 1) * n + i];
+                    rsum += rk;
+                    Q += rk * pk[k + 1];
                 }
+                double lg = cm_logsumexp(pk, K + 1);
+                Q -= rsum * lg;
+                w[ii] = rsum;
+                for (int k = 0; k < K; k++) pr[(size_t) k * CM_CHUNK + ii] = cm_exp_neg(pk[k + 1] - lg);
+            }
+        }
+        if (!grad) continue;
+        for (int j = 0; j < pg; j++) colz[j] = d->xg[j] + i0;
+        colz[pg] = ones;
+        for (int l = 0; l < K; l++) {
+            const double *rl = resp + (size_t) (l + 1) * n + i0, *pl = pr + (size_t) l * CM_CHUNK;
+            for (int ii = 0; ii < B; ii++) c[ii] = rl[ii] - w[ii] * pl[ii];
+            cm_acc_cross(B, c, colz, zg, colone, 1, 0, grad, P, l * zg, 0, tmp);
+            for (int k = 0; k <= l; k++) {
+                const double *pkk = pr + (size_t) k * CM_CHUNK;
+                for (int ii = 0; ii < B; ii++)
+                    c[ii] = w[ii] * ((k == l ? pkk[ii] : 0.0) - pkk[ii] * pl[ii]);
+                cm_acc_cross(B, c, colz, zg, colz, zg, k == l, negH, P, k * zg, l * zg, tmp);
             }
         }
     }
@@ -83,12 +121,12 @@ static void gate_axpy(const cm_data *d, double *theta, const double *base, const
 
 /* Newton iterations with step halving on the gate objective. */
 static void gate_update(const cm_data *d, const double *resp, double *theta,
-                        const cm_control *ctl, double *g, double *sys, double *trial)
+                        const cm_control *ctl, double *g, double *sys, double *trial, double *cs)
 {
     const int P = gate_npar(d), p = cm_npar(d);
     double *negH = sys, *fac = negH + (size_t) P * P, *grad = fac + (size_t) P * P + P;
     double *step = grad + P, *pk = step + P, ridge;
-    double Q = gate_objective(d, resp, theta, g, grad, negH, pk);
+    double Q = gate_objective(d, resp, theta, g, grad, negH, pk, cs);
     for (int it = 0; it < ctl->inner_maxit; it++) {
         memcpy(step, grad, sizeof(double) * P);
         if (cm_chol_solve(P, negH, step, fac, 1e-10, &ridge) != CM_OK) return;
@@ -96,57 +134,70 @@ static void gate_update(const cm_data *d, const double *resp, double *theta,
         memcpy(trial, theta, sizeof(double) * p);
         for (int half = 0; half < 30; half++, t *= 0.5) {
             gate_axpy(d, trial, theta, step, t);
-            Qn = gate_objective(d, resp, trial, g, NULL, NULL, pk);
+            Qn = gate_objective(d, resp, trial, g, NULL, NULL, pk, cs);
             if (R_FINITE(Qn) && Qn >= Q) break;
         }
         if (!(R_FINITE(Qn) && Qn >= Q)) return;
         memcpy(theta, trial, sizeof(double) * p);
         double gain = Qn - Q;
-        Q = gate_objective(d, resp, theta, g, grad, negH, pk);
+        Q = gate_objective(d, resp, theta, g, grad, negH, pk, cs);
         if (gain <= ctl->tol * (fabs(Q) + 1.0)) return;
     }
 }
 
 /* Weighted squared residuals sum_i w_i (y_i - h(eta'x_i))^2 at eta; the index
- * u = xe eta is left in u. */
-static double eta_objective(const cm_data *d, const double *w, const double *eta, double *u)
+ * u = xe eta is left in u. h: CM_CHUNK scratch, dh another. */
+static double eta_objective(const cm_data *d, const double *w, const double *eta, double *u,
+                            double *h, double *dh)
 {
-    double S = 0.0, h, dh, d2h;
+    double S = 0.0;
     cm_xprod(d->xe, d->q, 0, d->n, eta, 0.0, u);
-    for (int i = 0; i < d->n; i++) {
-        cm_mean_eval(d->mean, u[i], &h, &dh, &d2h);
-        double r = d->y[i] - h;
-        S += w[i] * r * r;
+    for (int i0 = 0; i0 < d->n; i0 += CM_CHUNK) {
+        const int B = d->n - i0 < CM_CHUNK ? d->n - i0 : CM_CHUNK;
+        const double *y = d->y + i0, *wi = w + i0;
+        cm_mean_array(d->mean, B, u + i0, h, dh, NULL);
+#pragma omp simd reduction(+ : S)
+        for (int i = 0; i < B; i++) S += wi[i] * (y[i] - h[i]) * (y[i] - h[i]);
     }
     return S;
 }
 
 /* Gauss-Newton with step halving for eta_k, then nu_k in closed form.
- * blk: the parameter block of prompt k; w: its responsibilities. */
+ * blk: the parameter block of prompt k; w: its responsibilities; cs:
+ * MS_CHUNK_VECS(K) chunk vectors. The Gauss-Newton system is accumulated
+ * over chunks of rows as weighted cross products of the expert columns. */
 static void expert_update(const cm_data *d, const double *w, double *blk, const cm_control *ctl,
-                          double *u, double *ut, double *sys)
+                          double *u, double *ut, double *sys, double *cs)
 {
     const int n = d->n, q = d->q;
     double *eta = blk + d->pg + 1, *A = sys, *fac = A + (size_t) q * q;
     double *b = fac + (size_t) q * q + q;
-    double *trial = b + q, wsum = 0.0, ridge, h, dh, d2h;
+    double *trial = b + q, wsum = 0.0, ridge;
+    double *h = cs, *dh = h + CM_CHUNK, *ca = dh + CM_CHUNK, *cb = ca + CM_CHUNK;
+    double *tmp = cb + CM_CHUNK, *ones = tmp + CM_CHUNK;
+    const double **cole = d->cols;
+    const double *colone[1] = {ones};
     for (int i = 0; i < n; i++) wsum += w[i];
     if (!(wsum > 0.0)) return; /* a prompt without mass keeps its parameters */
+    for (int i = 0; i < CM_CHUNK; i++) ones[i] = 1.0;
 
     if (q > 0) {
-        double S = eta_objective(d, w, eta, u);
+        double S = eta_objective(d, w, eta, u, h, dh);
         for (int it = 0; it < ctl->inner_maxit; it++) {
             memset(A, 0, sizeof(double) * (size_t) q * q);
             memset(b, 0, sizeof(double) * q);
-            for (int i = 0; i < n; i++) {
-                cm_mean_eval(d->mean, u[i], &h, &dh, &d2h);
-                double wi = w[i] * dh, ri = d->y[i] - h;
-                for (int c = 0; c < q; c++) {
-                    double xc = d->xe[c][i];
-                    b[c] += wi * ri * xc;
-                    double *col = A + (size_t) c * q;
-                    for (int a = 0; a <= c; a++) col[a] += wi * dh * d->xe[a][i] * xc;
+            for (int i0 = 0; i0 < n; i0 += CM_CHUNK) {
+                const int B = n - i0 < CM_CHUNK ? n - i0 : CM_CHUNK;
+                const double *y = d->y + i0, *wi = w + i0;
+                cm_mean_array(d->mean, B, u + i0, h, dh, NULL);
+#pragma omp simd
+                for (int i = 0; i < B; i++) {
+                    ca[i] = wi[i] * dh[i] * dh[i];
+                    cb[i] = wi[i] * dh[i] * (y[i] - h[i]);
                 }
+                for (int c = 0; c < q; c++) cole[c] = d->xe[c] + i0;
+                cm_acc_cross(B, ca, cole, q, cole, q, 1, A, q, 0, 0, tmp);
+                cm_acc_cross(B, cb, cole, q, colone, 1, 0, b, q, 0, 0, tmp);
             }
             for (int c = 0; c < q; c++)
                 for (int a = 0; a < c; a++) A[(size_t) a * q + c] = A[(size_t) c * q + a];
@@ -154,7 +205,7 @@ static void expert_update(const cm_data *d, const double *w, double *blk, const 
             double St = R_PosInf, t = 1.0;
             for (int half = 0; half < 30; half++, t *= 0.5) {
                 for (int c = 0; c < q; c++) trial[c] = eta[c] + t * b[c];
-                St = eta_objective(d, w, trial, ut);
+                St = eta_objective(d, w, trial, ut, h, dh);
                 if (St <= S) break;
             }
             if (!(St <= S)) break;
@@ -167,9 +218,9 @@ static void expert_update(const cm_data *d, const double *w, double *blk, const 
         double nu = S / wsum;
         blk[cm_block(d) - 1] = fmax2(log(nu), ctl->lognu_min);
     } else {
-        double S = 0.0;
-        cm_mean_eval(d->mean, 0.0, &h, &dh, &d2h);
-        for (int i = 0; i < n; i++) S += w[i] * (d->y[i] - h) * (d->y[i] - h);
+        double S = 0.0, h0, dh0, d2h0;
+        cm_mean_eval(d->mean, 0.0, &h0, &dh0, &d2h0);
+        for (int i = 0; i < n; i++) S += w[i] * (d->y[i] - h0) * (d->y[i] - h0);
         blk[cm_block(d) - 1] = fmax2(log(S / wsum), ctl->lognu_min);
     }
 }
@@ -181,10 +232,11 @@ int cm_mstep(const cm_data *d, const double *resp, double *theta, const cm_contr
 {
     const size_t n = d->n, P = max_sys(d);
     double *g = work, *u = g + n * d->K, *ut = u + n, *sys = ut + n;
-    double *trial = sys + 3 * P * P + 4 * P + d->K + 1;
-    gate_update(d, resp, theta, ctl, g, sys, trial);
+    double *trial = sys + 3 * P * P + 4 * P + d->K + 1, *cs = trial + cm_npar(d);
+    gate_update(d, resp, theta, ctl, g, sys, trial, cs);
     for (int k = 0; k < d->K; k++)
-        expert_update(d, resp + (k + 1) * n, theta + (size_t) k * cm_block(d), ctl, u, ut, sys);
+        expert_update(d, resp + (k + 1) * n, theta + (size_t) k * cm_block(d), ctl, u, ut, sys,
+                      cs);
     for (int j = 0; j < cm_npar(d); j++)
         if (!R_FINITE(theta[j])) return CM_NONFINITE;
     return CM_OK;

@@ -15,7 +15,6 @@
  * quantities of a chunk are computed first (the transcendental functions),
  * then the score and Hessian are accumulated as weighted cross products of
  * design columns over the chunk, loops that the compiler vectorises. */
-#define CM_CHUNK 256
 
 /* Chunk vectors per prompt: u, g, h, h', h'', posterior r, gate probability
  * pi, e = res h' / nu, s = d a / d log nu, and the three second-derivative
@@ -92,9 +91,9 @@ CM_KERNEL static void acc_kernel(int B, const double *c, const double *const *A,
 /* out[(col0 + b) * ld + row0 + a] += sum_i c_i A_a[i] C_b[i] over a < na and
  * b < nc (b >= a when tri: a diagonal block, upper triangle only); the
  * longer side is the inner one. */
-static void acc_cross(int B, const double *c, const double *const *A, int na,
-                      const double *const *C, int nc, int tri, double *out, int ld, int row0,
-                      int col0, double *tmp)
+void cm_acc_cross(int B, const double *c, const double *const *A, int na,
+                  const double *const *C, int nc, int tri, double *out, int ld, int row0,
+                  int col0, double *tmp)
 {
     double *o = out + (size_t) col0 * ld + row0;
     if (!tri && nc < na)
@@ -364,11 +363,11 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
                 const double *r = CV(k, CV_R), *pi = CV(k, CV_PI), *e = CV(k, CV_E), *s = CV(k, CV_S);
                 double *sk = score + (size_t) k * m;
                 for (int i = 0; i < B; i++) wt[i] = r[i] - pi[i];
-                acc_cross(B, wt, colg, zg, colone, 1, 0, sk, 0, 0, 0, tmp);
+                cm_acc_cross(B, wt, colg, zg, colone, 1, 0, sk, 0, 0, 0, tmp);
                 for (int i = 0; i < B; i++) wt[i] = r[i] * e[i];
-                acc_cross(B, wt, cole, q, colone, 1, 0, sk, 0, zg, 0, tmp);
+                cm_acc_cross(B, wt, cole, q, colone, 1, 0, sk, 0, zg, 0, tmp);
                 for (int i = 0; i < B; i++) wt[i] = r[i] * s[i];
-                acc_cross(B, wt, colone, 1, colone, 1, 0, sk, 0, m - 1, 0, tmp);
+                cm_acc_cross(B, wt, colone, 1, colone, 1, 0, sk, 0, m - 1, 0, tmp);
             }
         if (!hess) continue;
         for (int l = 0; l < K; l++) {
@@ -382,7 +381,7 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
 #define HACC(expr, A, na, C, nc, tri, roff, coff)                                        \
     do {                                                                                   \
         _Pragma("omp simd") for (int i = 0; i < B; i++) cw[i] = (expr);                  \
-        acc_cross(B, cw, A, na, C, nc, tri, hess, p, r0 + (roff), c0 + (coff), tmp);       \
+        cm_acc_cross(B, cw, A, na, C, nc, tri, hess, p, r0 + (roff), c0 + (coff), tmp);       \
     } while (0)
                 if (diag && shared) {
                     /* the products of expert columns carry three weights at once;
@@ -395,8 +394,8 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
                         c3[i] = W[i] * ek[i] * el[i] + ee[i];
                     }
                     acc_tri3(B, c3, c2, cw, cole, q, SEE, SGE, SGG, tmp);
-                    acc_cross(B, cw, colg, zg, colone, 1, 0, hess, p, r0, c0 + pg, tmp);
-                    acc_cross(B, c2, colone, 1, cole, q, 0, hess, p, r0 + pg, c0 + zg, tmp);
+                    cm_acc_cross(B, cw, colg, zg, colone, 1, 0, hess, p, r0, c0 + pg, tmp);
+                    cm_acc_cross(B, c2, colone, 1, cole, q, 0, hess, p, r0 + pg, c0 + zg, tmp);
                 } else {
                     HACC(W[i] - ((diag ? pk[i] : 0.0) - pk[i] * pl[i]), colg, zg, colg, zg, diag,
                          0, 0);
