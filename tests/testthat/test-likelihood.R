@@ -21,6 +21,27 @@ test_that("the naive reference is the model formula p = (1 - s) f0 + s N", {
                tolerance = 1e-12)
 })
 
+test_that("a K = 1 chunk with a zero pre-trained density is exact by the general path", {
+  # n = 600: chunks of 256, 256 and 88 rows; row 300 has f0 = 0, so its
+  # chunk's fast (vectorised) sum is not finite and the chunk is redone row
+  # by row; with f0 = exp(-1e300) instead the fast path gives the same row
+  cs <- lik_case("gaussian", "tanh", K = 1L, gate = "same", n = 600, seed = 8)
+  theta <- random_theta(cs$prob, seed = 9)
+  general <- cs$prob
+  general$lf0[300] <- -Inf
+  fast <- cs$prob
+  fast$lf0[300] <- -1e300
+  got <- cm_loglik(general, theta, 2L)
+  ref <- naive_problem_loglik(general, theta)
+  expect_equal(got$loglik, ref$loglik, tolerance = 1e-12)
+  expect_equal(got$resp, ref$resp, tolerance = 1e-12)
+  expect_identical(got$resp[300, ], c(0, 1))
+  quick <- cm_loglik(fast, theta, 2L)
+  expect_equal(got$loglik, quick$loglik, tolerance = 1e-14)
+  expect_equal(got$score, quick$score, tolerance = 1e-13)
+  expect_equal(got$hessian, quick$hessian, tolerance = 1e-13)
+})
+
 test_that("log-likelihood and responsibilities match the naive reference", {
   designs <- c("separate", "none", "same")
   for (family in all_families) for (mean in all_means) for (K in 1:3) {
