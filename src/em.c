@@ -84,7 +84,8 @@ static double gate_objective(const cm_data *d, const double *resp, const double 
                 double lg = cm_logsumexp(pk, K + 1);
                 Q -= rsum * lg;
                 w[ii] = rsum;
-                for (int k = 0; k < K; k++) pr[(size_t) k * CM_CHUNK + ii] = cm_exp_neg(pk[k + 1] - lg);
+                for (int k = 0; k < K; k++)
+                    pr[(size_t) k * CM_CHUNK + ii] = cm_exp_neg(pk[k + 1] - lg);
             }
         }
         if (!grad) continue;

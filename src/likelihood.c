@@ -378,14 +378,14 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
                 const int diag = k == l, r0 = k * m, c0 = l * m;
                 double *W = wt;
                 for (int i = 0; i < B; i++) W[i] = (diag ? rk[i] : 0.0) - rk[i] * rl[i];
-#define HACC(expr, A, na, C, nc, tri, roff, coff)                                        \
+#define HACC(expr, A, na, C, nc, tri, roff, coff)                                          \
     do {                                                                                   \
-        _Pragma("omp simd") for (int i = 0; i < B; i++) cw[i] = (expr);                  \
-        cm_acc_cross(B, cw, A, na, C, nc, tri, hess, p, r0 + (roff), c0 + (coff), tmp);       \
+        _Pragma("omp simd") for (int i = 0; i < B; i++) cw[i] = (expr);                    \
+        cm_acc_cross(B, cw, A, na, C, nc, tri, hess, p, r0 + (roff), c0 + (coff), tmp);    \
     } while (0)
                 if (diag && shared) {
                     /* the products of expert columns carry three weights at once;
-                     * the tau row is left to acc_cross */
+                     * the tau row is left to cm_acc_cross */
                     const double *ee = CV(k, CV_EE);
                     double *SEE = S + 3 * k * qq, *SGE = SEE + qq, *SGG = SGE + qq;
                     _Pragma("omp simd") for (int i = 0; i < B; i++) {
@@ -608,7 +608,8 @@ SEXP cm_index_mean_call(SEXP x, SEXP eta, SEXP mean)
 {
     if (!Rf_isReal(x) || !Rf_isMatrix(x)) Rf_error("`x` must be a double matrix");
     const int n = Rf_nrows(x), q = Rf_ncols(x);
-    if (!Rf_isReal(eta) || XLENGTH(eta) != q) Rf_error("`eta` must be a double vector of length %d", q);
+    if (!Rf_isReal(eta) || XLENGTH(eta) != q)
+        Rf_error("`eta` must be a double vector of length %d", q);
     if (!Rf_isInteger(mean) || XLENGTH(mean) != 1 || INTEGER(mean)[0] < CM_LINEAR ||
         INTEGER(mean)[0] > CM_RELU)
         Rf_error("`mean` must be one known integer code");
