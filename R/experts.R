@@ -107,11 +107,6 @@ print.expert_model <- function(x, ...) {
 # h(u), h'(u), h''(u) for a vector u, computed in C.
 mean_eval <- function(mean, u) .Call(C_mean_eval, mean_code(mean), as.double(u))
 
-# h(u) alone: base R's vectorised functions where they exist.
-mean_h <- function(mean, u) {
-  switch(mean, linear = as.double(u), tanh = tanh(as.double(u)), mean_eval(mean, u)$h)
-}
-
 # Mean of the pre-trained expert at the expert design xe (or at the rows of
 # `data` for a fitted model). `design` says what xe is, for the error message.
 pretrained_mean <- function(pretrained, xe, data = NULL, design = "formula") {

@@ -208,7 +208,8 @@ cmoe_eval <- function(object, xe, xg, m0, y = NULL) {
   p <- object$params
   g <- cbind(0, sweep(gate_matrix(xe, xg) %*% p$beta, 2L, p$tau, "+"))
   lg <- row_lse(g)
-  mu <- cbind(m0, matrix(mean_h(object$mean, xe %*% p$eta), nrow(xe)))
+  mu <- cbind(m0, vapply(seq_len(object$K), function(k) index_mean(xe, p$eta[, k], object$mean),
+                         numeric(nrow(xe))))
   labels <- c("pretrained", if (object$K == 1L) "prompt" else paste0("prompt", seq_len(object$K)))
   out <- list(gate = exp(g - lg), mean = mu)
   colnames(out$gate) <- colnames(out$mean) <- labels
@@ -262,7 +263,7 @@ plot.cmoe <- function(x, which = 1:3, ...) {
                    xlab = "prompt index eta'x", ylab = "y", main = "Data and experts", ...)
     graphics::points(u, x$pretrained_mean, col = "blue", pch = ".", cex = 2)
     o <- order(u)
-    graphics::lines(u[o], mean_h(x$mean, u[o]), col = "red3", lwd = 2)
+    graphics::lines(u[o], mean_eval(x$mean, u[o])$h, col = "red3", lwd = 2)
     graphics::legend("topleft", c("prompt mean", "pre-trained mean"), col = c("red3", "blue"),
                      lty = c(1, NA), pch = c(NA, 16), bty = "n", cex = 0.8)
   }

@@ -132,7 +132,7 @@ enum cm_status {
     CM_MAXIT = 1,      /* iteration cap reached before convergence */
     CM_NONFINITE = 2,  /* log-likelihood became NaN or infinite */
     CM_SINGULAR = 3,   /* a Newton system could not be solved */
-    CM_RUNAWAY = 4     /* a gate coefficient passed its bound: no finite maximiser */
+    CM_RUNAWAY = 4     /* the gate ran off (cm_gate_runaway()): no finite maximiser */
 };
 
 /* The data of one fit. lf0 holds log f0(y_i | x_i), fixed during a fit. The
@@ -142,7 +142,7 @@ typedef struct {
     int n, q, pg, K, mean;
     const double *y, *lf0;
     const double **xe, **xg;
-    const double **cols; /* scratch for pg + 1 + q column pointers (cm_loglik) */
+    const double **cols; /* scratch: pg + 1 + q column pointers (cm_loglik, M-step) */
     int gate_off;        /* xg[j] == xe[j + gate_off] for every j, or -1 */
 } cm_data;
 
@@ -164,6 +164,10 @@ double cm_logsumexp(const double *a, int len);
 
 /* likelihood.c: rows are processed in chunks of CM_CHUNK */
 #define CM_CHUNK 256
+
+/* The number of rows in the chunk of n rows that starts at row i0. */
+static inline int cm_chunk_len(int n, int i0) { return n - i0 < CM_CHUNK ? n - i0 : CM_CHUNK; }
+
 int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
               double *score, double *hess, double *grange, double *work);
 size_t cm_work_size(const cm_data *d);
@@ -202,7 +206,6 @@ double cm_voronoi(int K, int Kstar, int pg, int q, const double *est, const doub
 /* .Call boundary helpers (likelihood.c, em.c) */
 void cm_unpack_data(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, cm_data *d);
 void cm_unpack_theta(SEXP theta, const cm_data *d);
-void cm_unpack_control(SEXP control, cm_control *ctl);
 typedef int (*cm_fitter)(const cm_data *, double *, const cm_control *, cm_trace *);
 SEXP cm_run_fitter(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, SEXP theta,
                    SEXP control, cm_fitter fitter);

@@ -12,15 +12,16 @@
 static int gate_npar(const cm_data *d) { return d->K * (d->pg + 1); }
 static int max_sys(const cm_data *d) { return imax2(gate_npar(d), d->q); }
 
-/* Scratch of the chunked loops of the M-step: CM_CHUNK rows of the gate
- * probabilities (K), of six weight or value vectors and of ones. */
-#define MS_CHUNK_VECS(K) ((size_t) (K) + 7)
+/* Chunk vectors of the M-step (CM_CHUNK rows each): ones, then the gate's
+ * probabilities (K), row sums, weights and kernel scratch, or the prompt
+ * mean's h, h', two weights and kernel scratch. */
+static size_t mstep_chunk_vecs(int K) { return K + 4 > 6 ? (size_t) K + 4 : 6; }
 
 size_t cm_mstep_work_size(const cm_data *d)
 {
     size_t n = d->n, P = max_sys(d);
     return n * d->K + 2 * n + 3 * P * P + 4 * P + d->K + 1 + (size_t) cm_npar(d) +
-           MS_CHUNK_VECS(d->K) * CM_CHUNK;
+           mstep_chunk_vecs(d->K) * CM_CHUNK;
 }
 
 /* K = 1 rows of the gate objective, one vectorised loop: the posterior
@@ -47,13 +48,13 @@ CM_KERNEL static double gate_rows_one(int B, const double *r0, const double *r1,
  * and, when grad is non-NULL, its gradient and negative Hessian over the gate
  * parameters ordered (beta_1, tau_1, ..., beta_K, tau_K), accumulated over
  * chunks of rows as weighted cross products of the gate columns.
- * g: n x K scratch; pk: K + 1 scratch; cs: MS_CHUNK_VECS(K) chunk vectors. */
+ * g: n x K scratch; pk: K + 1 scratch; cs: the chunk vectors, ones first. */
 static double gate_objective(const cm_data *d, const double *resp, const double *theta,
                              double *g, double *grad, double *negH, double *pk, double *cs)
 {
     const int n = d->n, K = d->K, pg = d->pg, zg = pg + 1, m = cm_block(d), P = gate_npar(d);
-    double *pr = cs, *w = pr + (size_t) K * CM_CHUNK, *c = w + CM_CHUNK, *tmp = c + CM_CHUNK;
-    double *ones = tmp + CM_CHUNK;
+    double *ones = cs, *pr = ones + CM_CHUNK, *w = pr + (size_t) K * CM_CHUNK;
+    double *c = w + CM_CHUNK, *tmp = c + CM_CHUNK;
     const double **colz = d->cols;
     const double *colone[1] = {ones};
     for (int k = 0; k < K; k++) {
@@ -64,10 +65,9 @@ static double gate_objective(const cm_data *d, const double *resp, const double 
         memset(grad, 0, sizeof(double) * P);
         memset(negH, 0, sizeof(double) * (size_t) P * P);
     }
-    for (int i = 0; i < CM_CHUNK; i++) ones[i] = 1.0;
     double Q = 0.0;
     for (int i0 = 0; i0 < n; i0 += CM_CHUNK) {
-        const int B = n - i0 < CM_CHUNK ? n - i0 : CM_CHUNK;
+        const int B = cm_chunk_len(n, i0);
         if (K == 1) {
             Q += gate_rows_one(B, resp + i0, resp + n + i0, g + i0, w, pr);
         } else {
@@ -120,101 +120,120 @@ static void gate_axpy(const cm_data *d, double *theta, const double *base, const
             theta[(size_t) k * m + j] = base[(size_t) k * m + j] + t * step[k * zg + j];
 }
 
-/* Newton iterations with step halving on the gate objective. */
+/* Newton iterations with step halving on the gate objective. The full step
+ * is evaluated with its derivatives, which serve the next iteration when it
+ * is taken (as it usually is): one pass over the data per iteration. */
 static void gate_update(const cm_data *d, const double *resp, double *theta,
                         const cm_control *ctl, double *g, double *sys, double *trial, double *cs)
 {
     const int P = gate_npar(d), p = cm_npar(d);
     double *negH = sys, *fac = negH + (size_t) P * P, *grad = fac + (size_t) P * P + P;
-    double *step = grad + P, *pk = step + P, ridge;
+    double *step = grad + P, *pk = step + P, *tnegH = pk + d->K + 1;
+    double *tgrad = tnegH + (size_t) P * P, ridge, *swap;
     double Q = gate_objective(d, resp, theta, g, grad, negH, pk, cs);
     for (int it = 0; it < ctl->inner_maxit; it++) {
         memcpy(step, grad, sizeof(double) * P);
         if (cm_chol_solve(P, negH, step, fac, 1e-10, &ridge) != CM_OK) return;
         double Qn = R_NegInf, t = 1.0;
+        int half;
         memcpy(trial, theta, sizeof(double) * p);
-        for (int half = 0; half < 30; half++, t *= 0.5) {
+        for (half = 0; half < 30; half++, t *= 0.5) {
             gate_axpy(d, trial, theta, step, t);
-            Qn = gate_objective(d, resp, trial, g, NULL, NULL, pk, cs);
+            Qn = gate_objective(d, resp, trial, g, half ? NULL : tgrad, half ? NULL : tnegH, pk,
+                                cs);
             if (R_FINITE(Qn) && Qn >= Q) break;
         }
         if (!(R_FINITE(Qn) && Qn >= Q)) return;
         memcpy(theta, trial, sizeof(double) * p);
         double gain = Qn - Q;
-        Q = gate_objective(d, resp, theta, g, grad, negH, pk, cs);
+        Q = Qn;
         if (gain <= ctl->tol * (fabs(Q) + 1.0)) return;
+        if (half == 0) {
+            swap = grad; grad = tgrad; tgrad = swap;
+            swap = negH; negH = tnegH; tnegH = swap;
+        } else {
+            gate_objective(d, resp, theta, g, grad, negH, pk, cs);
+        }
     }
 }
 
-/* Weighted squared residuals sum_i w_i (y_i - h(eta'x_i))^2 at eta; the index
- * u = xe eta is left in u. h: CM_CHUNK scratch, dh another. */
+/* Weighted squared residuals S = sum_i w_i (y_i - h(eta'x_i))^2 at eta, the
+ * index u = xe eta left in u; with A non-NULL also the Gauss-Newton system
+ * at eta, A = sum_i w_i h'^2 x_i x_i' and b = sum_i w_i h' (y_i - h) x_i,
+ * accumulated over chunks of rows as weighted cross products of the expert
+ * columns. cs: the chunk vectors, ones first. */
 static double eta_objective(const cm_data *d, const double *w, const double *eta, double *u,
-                            double *h, double *dh)
+                            double *A, double *b, double *cs)
 {
-    double S = 0.0;
-    cm_xprod(d->xe, d->q, 0, d->n, eta, 0.0, u);
-    for (int i0 = 0; i0 < d->n; i0 += CM_CHUNK) {
-        const int B = d->n - i0 < CM_CHUNK ? d->n - i0 : CM_CHUNK;
+    const int n = d->n, q = d->q;
+    double *ones = cs, *h = ones + CM_CHUNK, *dh = h + CM_CHUNK, *ca = dh + CM_CHUNK;
+    double *cb = ca + CM_CHUNK, *tmp = cb + CM_CHUNK, S = 0.0;
+    const double **cole = d->cols;
+    const double *colone[1] = {ones};
+    if (A) {
+        memset(A, 0, sizeof(double) * (size_t) q * q);
+        memset(b, 0, sizeof(double) * q);
+    }
+    cm_xprod(d->xe, q, 0, n, eta, 0.0, u);
+    for (int i0 = 0; i0 < n; i0 += CM_CHUNK) {
+        const int B = cm_chunk_len(n, i0);
         const double *y = d->y + i0, *wi = w + i0;
         cm_mean_array(d->mean, B, u + i0, h, dh, NULL);
 #pragma omp simd reduction(+ : S)
         for (int i = 0; i < B; i++) S += wi[i] * (y[i] - h[i]) * (y[i] - h[i]);
+        if (!A) continue;
+#pragma omp simd
+        for (int i = 0; i < B; i++) {
+            ca[i] = wi[i] * dh[i] * dh[i];
+            cb[i] = wi[i] * dh[i] * (y[i] - h[i]);
+        }
+        for (int c = 0; c < q; c++) cole[c] = d->xe[c] + i0;
+        cm_acc_cross(B, ca, cole, q, cole, q, 1, A, q, 0, 0, tmp);
+        cm_acc_cross(B, cb, cole, q, colone, 1, 0, b, q, 0, 0, tmp);
     }
+    if (A)
+        for (int c = 0; c < q; c++)
+            for (int a = 0; a < c; a++) A[(size_t) a * q + c] = A[(size_t) c * q + a];
     return S;
 }
 
-/* Gauss-Newton with step halving for eta_k, then nu_k in closed form.
- * blk: the parameter block of prompt k; w: its responsibilities; cs:
- * MS_CHUNK_VECS(K) chunk vectors. The Gauss-Newton system is accumulated
- * over chunks of rows as weighted cross products of the expert columns. */
+/* Gauss-Newton with step halving for eta_k, then nu_k in closed form; as in
+ * gate_update(), the full step carries the system of the next iteration.
+ * blk: the parameter block of prompt k; w: its responsibilities; u, ut: n
+ * scratch each; cs: the chunk vectors. */
 static void expert_update(const cm_data *d, const double *w, double *blk, const cm_control *ctl,
                           double *u, double *ut, double *sys, double *cs)
 {
     const int n = d->n, q = d->q;
     double *eta = blk + d->pg + 1, *A = sys, *fac = A + (size_t) q * q;
-    double *b = fac + (size_t) q * q + q;
-    double *trial = b + q, wsum = 0.0, ridge;
-    double *h = cs, *dh = h + CM_CHUNK, *ca = dh + CM_CHUNK, *cb = ca + CM_CHUNK;
-    double *tmp = cb + CM_CHUNK, *ones = tmp + CM_CHUNK;
-    const double **cole = d->cols;
-    const double *colone[1] = {ones};
+    double *b = fac + (size_t) q * q + q, *trial = b + q, *tA = trial + q;
+    double *tb = tA + (size_t) q * q, wsum = 0.0, ridge, *swap;
     for (int i = 0; i < n; i++) wsum += w[i];
     if (!(wsum > 0.0)) return; /* a prompt without mass keeps its parameters */
-    for (int i = 0; i < CM_CHUNK; i++) ones[i] = 1.0;
 
     if (q > 0) {
-        double S = eta_objective(d, w, eta, u, h, dh);
+        double S = eta_objective(d, w, eta, u, A, b, cs);
         for (int it = 0; it < ctl->inner_maxit; it++) {
-            memset(A, 0, sizeof(double) * (size_t) q * q);
-            memset(b, 0, sizeof(double) * q);
-            for (int i0 = 0; i0 < n; i0 += CM_CHUNK) {
-                const int B = n - i0 < CM_CHUNK ? n - i0 : CM_CHUNK;
-                const double *y = d->y + i0, *wi = w + i0;
-                cm_mean_array(d->mean, B, u + i0, h, dh, NULL);
-#pragma omp simd
-                for (int i = 0; i < B; i++) {
-                    ca[i] = wi[i] * dh[i] * dh[i];
-                    cb[i] = wi[i] * dh[i] * (y[i] - h[i]);
-                }
-                for (int c = 0; c < q; c++) cole[c] = d->xe[c] + i0;
-                cm_acc_cross(B, ca, cole, q, cole, q, 1, A, q, 0, 0, tmp);
-                cm_acc_cross(B, cb, cole, q, colone, 1, 0, b, q, 0, 0, tmp);
-            }
-            for (int c = 0; c < q; c++)
-                for (int a = 0; a < c; a++) A[(size_t) a * q + c] = A[(size_t) c * q + a];
-            if (cm_chol_solve(q, A, b, fac, 1e-10, &ridge) != CM_OK) break;
+            if (cm_chol_solve(q, A, b, fac, 1e-10, &ridge) != CM_OK) break; /* b: the step */
             double St = R_PosInf, t = 1.0;
-            for (int half = 0; half < 30; half++, t *= 0.5) {
+            int half;
+            for (half = 0; half < 30; half++, t *= 0.5) {
                 for (int c = 0; c < q; c++) trial[c] = eta[c] + t * b[c];
-                St = eta_objective(d, w, trial, ut, h, dh);
+                St = eta_objective(d, w, trial, ut, half ? NULL : tA, half ? NULL : tb, cs);
                 if (St <= S) break;
             }
             if (!(St <= S)) break;
             memcpy(eta, trial, sizeof(double) * q);
-            memcpy(u, ut, sizeof(double) * n);
+            swap = u; u = ut; ut = swap;
             double gain = S - St;
             S = St;
             if (gain <= ctl->tol * (S + 1e-300)) break;
+            if (half == 0) {
+                swap = A; A = tA; tA = swap;
+                swap = b; b = tb; tb = swap;
+            } else {
+                eta_objective(d, w, eta, u, A, b, cs);
+            }
         }
         double nu = S / wsum;
         blk[cm_block(d) - 1] = fmax2(log(nu), ctl->lognu_min);
@@ -234,6 +253,7 @@ int cm_mstep(const cm_data *d, const double *resp, double *theta, const cm_contr
     const size_t n = d->n, P = max_sys(d);
     double *g = work, *u = g + n * d->K, *ut = u + n, *sys = ut + n;
     double *trial = sys + 3 * P * P + 4 * P + d->K + 1, *cs = trial + cm_npar(d);
+    for (int i = 0; i < CM_CHUNK; i++) cs[i] = 1.0; /* the ones of the chunk vectors */
     gate_update(d, resp, theta, ctl, g, sys, trial, cs);
     for (int k = 0; k < d->K; k++)
         expert_update(d, resp + (k + 1) * n, theta + (size_t) k * cm_block(d), ctl, u, ut, sys,
@@ -293,7 +313,7 @@ int cm_em(const cm_data *d, double *theta, const cm_control *ctl, cm_trace *tr)
 /* ---- .Call boundary --------------------------------------------------- */
 
 /* control = c(maxit, inner_maxit, tol, lognu_min, gate_bound) */
-void cm_unpack_control(SEXP control, cm_control *ctl)
+static void unpack_control(SEXP control, cm_control *ctl)
 {
     if (!Rf_isReal(control) || XLENGTH(control) != 5)
         Rf_error("`control` must be a double vector of length 5");
@@ -308,6 +328,15 @@ void cm_unpack_control(SEXP control, cm_control *ctl)
     ctl->gate_bound = c[4];
 }
 
+/* The arguments shared by the fitting entry points. */
+static void unpack_fit(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, SEXP theta,
+                       SEXP control, cm_data *d, cm_control *ctl)
+{
+    cm_unpack_data(y, xe, xg, lf0, K, mean, d);
+    cm_unpack_theta(theta, d);
+    unpack_control(control, ctl);
+}
+
 /* Unpack the arguments of a fitting entry point, run `fitter` from theta and
  * return list(theta, loglik, path, iter, relchange, status, resp, score,
  * hessian): responsibilities, score and hessian at the result, the last two
@@ -317,9 +346,7 @@ SEXP cm_run_fitter(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, SEXP t
 {
     cm_data d;
     cm_control ctl;
-    cm_unpack_data(y, xe, xg, lf0, K, mean, &d);
-    cm_unpack_theta(theta, &d);
-    cm_unpack_control(control, &ctl);
+    unpack_fit(y, xe, xg, lf0, K, mean, theta, control, &d, &ctl);
     SEXP est = PROTECT(Rf_duplicate(theta));
     const int p = cm_npar(&d);
     SEXP score = PROTECT(Rf_allocVector(REALSXP, p));
@@ -357,9 +384,7 @@ SEXP cm_mstep_call(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, SEXP t
 {
     cm_data d;
     cm_control ctl;
-    cm_unpack_data(y, xe, xg, lf0, K, mean, &d);
-    cm_unpack_theta(theta, &d);
-    cm_unpack_control(control, &ctl);
+    unpack_fit(y, xe, xg, lf0, K, mean, theta, control, &d, &ctl);
     if (!Rf_isReal(resp) || !Rf_isMatrix(resp) || Rf_nrows(resp) != d.n ||
         Rf_ncols(resp) != d.K + 1)
         Rf_error("`resp` must be a double matrix with %d rows and %d columns", d.n, d.K + 1);

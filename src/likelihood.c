@@ -18,14 +18,15 @@
 
 /* Chunk vectors per prompt: u, g, h, h', h'', posterior r, gate probability
  * pi, e = res h' / nu, s = d a / d log nu, and the three second-derivative
- * weights of log N; plus ones, a weight and a product vector. */
+ * weights of log N; then, shared, ones, four weights (wt, cw, c2, c3) and
+ * three of kernel scratch. */
 enum { CV_U, CV_G, CV_H, CV_DH, CV_D2H, CV_R, CV_PI, CV_E, CV_S, CV_EE, CV_EL, CV_LL, CV_N };
 
 /* Scratch needed by cm_loglik. */
 size_t cm_work_size(const cm_data *d)
 {
     size_t K = d->K, q = d->q;
-    return (CV_N * K + 9) * CM_CHUNK + 2 * (K + 1) + 2 * K + 3 * K * q * q;
+    return (CV_N * K + 8) * CM_CHUNK + 2 * (K + 1) + 2 * K + 3 * K * q * q;
 }
 
 /* out[i] = c0 + sum_j coef[j] cols[j][i0 + i] for i < len: a linear
@@ -290,7 +291,7 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
 
     double total = 0.0;
     for (int i0 = 0; i0 < n; i0 += CM_CHUNK) {
-        const int B = n - i0 < CM_CHUNK ? n - i0 : CM_CHUNK;
+        const int B = cm_chunk_len(n, i0);
         for (int k = 0; k < K; k++) {
             const double *blk = theta + (size_t) k * m;
             cm_xprod(d->xe, q, i0, B, blk + zg, 0.0, CV(k, CV_U));
@@ -592,7 +593,7 @@ SEXP cm_crossprod1_call(SEXP x)
     for (int i = 0; i < CM_CHUNK; i++) ones[i] = 1.0;
     col[0] = ones;
     for (int i0 = 0; i0 < n; i0 += CM_CHUNK) {
-        const int B = n - i0 < CM_CHUNK ? n - i0 : CM_CHUNK;
+        const int B = cm_chunk_len(n, i0);
         for (int j = 1; j < p; j++) col[j] = REAL(x) + (size_t) (j - 1) * n + i0;
         acc_kernel(B, ones, col, p, col, p, 1, o, 1, (size_t) p, tmp);
     }
@@ -617,7 +618,7 @@ SEXP cm_index_mean_call(SEXP x, SEXP eta, SEXP mean)
     const double **col = matrix_columns(x, n);
     double *u = (double *) R_alloc(2 * CM_CHUNK, sizeof(double)), *dh = u + CM_CHUNK;
     for (int i0 = 0; i0 < n; i0 += CM_CHUNK) {
-        const int B = n - i0 < CM_CHUNK ? n - i0 : CM_CHUNK;
+        const int B = cm_chunk_len(n, i0);
         cm_xprod(col, q, i0, B, REAL(eta), 0.0, u);
         cm_mean_array(INTEGER(mean)[0], B, u, REAL(out) + i0, dh, NULL);
     }
