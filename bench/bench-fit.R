@@ -28,6 +28,7 @@ args_file <- function() {
   if (length(a)) dirname(normalizePath(sub("^--file=", "", a[1L]))) else "bench"
 }
 source(file.path(args_file(), "reference.R"))
+source(file.path(args_file(), "timing.R"))
 suppressPackageStartupMessages(library(contamoe))
 
 `%||%` <- function(a, b) if (is.null(a) || !nzchar(a)) b else a
@@ -41,13 +42,6 @@ cat(sprintf("contamoe %s (%s); R %s; BLAS %s\n", format(utils::packageVersion("c
 cat(sprintf("cmoe() default method: \"%s\"; %d timed runs per method (median reported)\n\n",
             default_method, reps))
 
-
-elapsed <- function(expr) {
-  gc(FALSE)
-  t0 <- proc.time()[["elapsed"]]
-  force(expr)
-  proc.time()[["elapsed"]] - t0
-}
 
 # seconds per call of f(), repeated until at least `min_time` seconds
 per_call <- function(f, min_time = 0.5) {
@@ -104,16 +98,10 @@ for (name in c("distinguishable", "nondist_i")) {
       })
     labels <- c(paste0("cmoe()/", default_method), paste0("cmoe()/", other_method),
                 "cmoe_fit/em", "cmoe_fit/direct", "ref_newton", "ref_em_bfgs")
-    times <- matrix(NA_real_, reps, length(methods))
-    info <- vector("list", length(methods))
-    for (r in seq_len(reps)) {
-      for (m in seq_along(methods)) {
-        res <- NULL
-        times[r, m] <- elapsed(res <- methods[[m]]())
-        info[[m]] <- res
-      }
-    }
-    med <- apply(times, 2L, stats::median)
+    timed <- time_interleaved(methods, reps)
+    times <- timed$times
+    info <- timed$info
+    med <- timed$median
     base_cmoe <- med[1L]
     base_wh <- med[match(paste0("cmoe_fit/", default_method), labels)]
     for (m in seq_along(methods)) {

@@ -46,12 +46,7 @@ cat(sprintf("contamoe %s, flexmix %s, nnet %s; R %s; %d timed runs per fit (medi
             format(utils::packageVersion("nnet")), getRversion(), reps))
 cat(sprintf("cmoe() default method: \"%s\"\n\n", default_method))
 
-elapsed <- function(expr) {
-  gc(FALSE)
-  t0 <- proc.time()[["elapsed"]]
-  force(expr)
-  proc.time()[["elapsed"]] - t0
-}
+source(file.path(args_file(), "timing.R"))
 
 d <- 8L
 xn <- paste0("x", seq_len(d))
@@ -117,16 +112,9 @@ for (n in c(1e4, 1e5)) {
     })
   labels <- c("flexmix (tol 1e-6)", "cmoe() em (tol 1e-10)", "cmoe() direct (tol 1e-10)",
               sprintf("cmoe() %s (tol 1e-6)", default_method))
-  times <- matrix(NA_real_, reps, length(fits))
-  info <- vector("list", length(fits))
-  for (r in seq_len(reps)) {
-    for (m in seq_along(fits)) {
-      res <- NULL
-      times[r, m] <- elapsed(res <- fits[[m]]())
-      info[[m]] <- res
-    }
-  }
-  med <- apply(times, 2L, stats::median)
+  timed <- time_interleaved(fits, reps)
+  info <- timed$info
+  med <- timed$median
   iters <- vapply(info, function(i) as.numeric(i$iter), numeric(1))
   per_iter <- med / pmax(iters, 1)
   for (m in seq_along(fits)) {
