@@ -31,6 +31,15 @@
 #define CM_KERNEL
 #endif
 
+/* Work arrays start on a 64-byte boundary (a cache line, one AVX-512
+ * vector), so that no vector load of a chunk vector straddles two lines;
+ * a work size includes CM_ALIGN_SLACK doubles for the rounding up. */
+#define CM_ALIGN_SLACK 8
+static inline double *cm_align(double *p)
+{
+    return (double *) (((uintptr_t) p + 63) & ~(uintptr_t) 63);
+}
+
 /* Probabilities below exp(-CM_LOG_TINY) are taken as 0 (and their
  * complements as 1). Their squares and products would otherwise be subnormal
  * numbers, on which x86 arithmetic is some hundred times slower (a Hessian

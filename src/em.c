@@ -17,11 +17,14 @@ static int max_sys(const cm_data *d) { return imax2(gate_npar(d), d->q); }
  * mean's h, h', two weights and kernel scratch. */
 static size_t mstep_chunk_vecs(int K) { return K + 4 > 6 ? (size_t) K + 4 : 6; }
 
+/* k rounded up to whole cache lines of doubles */
+static size_t pad8(size_t k) { return (k + 7) & ~(size_t) 7; }
+
 size_t cm_mstep_work_size(const cm_data *d)
 {
     size_t n = d->n, P = max_sys(d);
-    return n * d->K + 2 * n + 3 * P * P + 4 * P + d->K + 1 + (size_t) cm_npar(d) +
-           mstep_chunk_vecs(d->K) * CM_CHUNK;
+    return mstep_chunk_vecs(d->K) * CM_CHUNK + pad8(n * d->K) + 2 * pad8(n) + 3 * P * P + 4 * P +
+           d->K + 1 + (size_t) cm_npar(d) + CM_ALIGN_SLACK;
 }
 
 /* K = 1 rows of the gate objective, one vectorised loop: the posterior
@@ -251,8 +254,10 @@ int cm_mstep(const cm_data *d, const double *resp, double *theta, const cm_contr
              double *work)
 {
     const size_t n = d->n, P = max_sys(d);
-    double *g = work, *u = g + n * d->K, *ut = u + n, *sys = ut + n;
-    double *trial = sys + 3 * P * P + 4 * P + d->K + 1, *cs = trial + cm_npar(d);
+    /* the chunk vectors and the n-vectors start on cache lines (cm_align()) */
+    double *cs = cm_align(work), *g = cs + mstep_chunk_vecs(d->K) * CM_CHUNK;
+    double *u = g + pad8(n * d->K), *ut = u + pad8(n), *sys = ut + pad8(n);
+    double *trial = sys + 3 * P * P + 4 * P + d->K + 1;
     for (int i = 0; i < CM_CHUNK; i++) cs[i] = 1.0; /* the ones of the chunk vectors */
     gate_update(d, resp, theta, ctl, g, sys, trial, cs);
     for (int k = 0; k < d->K; k++)

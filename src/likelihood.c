@@ -26,7 +26,7 @@ enum { CV_U, CV_G, CV_H, CV_DH, CV_D2H, CV_R, CV_PI, CV_E, CV_S, CV_EE, CV_EL, C
 size_t cm_work_size(const cm_data *d)
 {
     size_t K = d->K, q = d->q;
-    return (CV_N * K + 8) * CM_CHUNK + 2 * (K + 1) + 2 * K + 3 * K * q * q;
+    return (CV_N * K + 8) * CM_CHUNK + 2 * (K + 1) + 2 * K + 3 * K * q * q + CM_ALIGN_SLACK;
 }
 
 /* out[i] = c0 + sum_j coef[j] cols[j][i0 + i] for i < len: a linear
@@ -263,7 +263,7 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
     const int n = d->n, K = d->K, q = d->q, pg = d->pg, m = cm_block(d), p = cm_npar(d);
     const int zg = pg + 1; /* gate design incl. the intercept */
     const int deriv = score || hess;
-    double *V = work, *ones = V + (size_t) CV_N * K * CM_CHUNK, *wt = ones + CM_CHUNK;
+    double *V = cm_align(work), *ones = V + (size_t) CV_N * K * CM_CHUNK, *wt = ones + CM_CHUNK;
     double *cw = wt + CM_CHUNK, *c2 = cw + CM_CHUNK, *c3 = c2 + CM_CHUNK;
     double *tmp = c3 + CM_CHUNK, *a = tmp + 3 * CM_CHUNK, *gl = a + K + 1;
     double *inu = gl + K + 1, *lnorm = inu + K, *S = lnorm + K; /* inu: 1 / nu */
