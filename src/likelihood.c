@@ -257,7 +257,7 @@ CM_KERNEL static void deriv_weights(int B, const double *y, double inu, int hess
  *           + sum_k r_k d2 a_k,
  * z = (xg, 1); each block of it is a cross product of design columns with
  * one weight per observation. */
-int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
+CM_KERNEL int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
               double *score, double *hess, double *grange, double *work)
 {
     const int n = d->n, K = d->K, q = d->q, pg = d->pg, m = cm_block(d), p = cm_npar(d);
@@ -363,10 +363,13 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
             for (int k = 0; k < K; k++) {
                 const double *r = CV(k, CV_R), *pi = CV(k, CV_PI), *e = CV(k, CV_E), *s = CV(k, CV_S);
                 double *sk = score + (size_t) k * m;
+#pragma omp simd
                 for (int i = 0; i < B; i++) wt[i] = r[i] - pi[i];
                 cm_acc_cross(B, wt, colg, zg, colone, 1, 0, sk, 0, 0, 0, tmp);
+#pragma omp simd
                 for (int i = 0; i < B; i++) wt[i] = r[i] * e[i];
                 cm_acc_cross(B, wt, cole, q, colone, 1, 0, sk, 0, zg, 0, tmp);
+#pragma omp simd
                 for (int i = 0; i < B; i++) wt[i] = r[i] * s[i];
                 cm_acc_cross(B, wt, colone, 1, colone, 1, 0, sk, 0, m - 1, 0, tmp);
             }
@@ -378,6 +381,7 @@ int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
                 const double *sk = CV(k, CV_S);
                 const int diag = k == l, r0 = k * m, c0 = l * m;
                 double *W = wt;
+#pragma omp simd
                 for (int i = 0; i < B; i++) W[i] = (diag ? rk[i] : 0.0) - rk[i] * rl[i];
 #define HACC(expr, A, na, C, nc, tri, roff, coff)                                          \
     do {                                                                                   \
