@@ -56,8 +56,9 @@ to_internal <- function(prob, params) params_to_theta(params, prob$pg, prob$q, p
 
 to_user <- function(prob, theta) theta_to_params(theta, prob$pg, prob$q, prob$K)
 
-# Log-likelihood (deriv = 0), plus score (1) and Hessian (2), at internal theta.
-cm_loglik <- function(prob, theta, deriv = 0L) {
+# Log-likelihood (deriv = 0), plus score (1) and Hessian (2), at internal theta;
+# with the responsibilities unless resp = FALSE (a bare pass, for timing).
+cm_loglik <- function(prob, theta, deriv = 0L, resp = TRUE) {
   .Call(C_loglik, prob$y, prob$xe, prob$xg, prob$lf0, prob$K, prob$mean_code,
-        as.double(theta), as.integer(deriv))
+        as.double(theta), as.integer(deriv), resp)
 }

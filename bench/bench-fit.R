@@ -20,8 +20,10 @@
 #   ref_em_bfgs        pure-R EM with optim(BFGS) M-steps (tol 1e-8)
 #
 # Also: ns per observation of one log-likelihood pass and of one score and
-# Hessian evaluation (contamoe:::cm_loglik(prob, theta, deriv)), and the cost
-# of one iteration of each contamoe method in log-likelihood passes.
+# Hessian evaluation (contamoe:::cm_loglik(prob, theta, deriv, resp = FALSE):
+# the bare pass, without allocating the n x 2 responsibilities), and the cost
+# of one iteration of each contamoe method in log-likelihood passes (the
+# workhorse's median time, everything included, over its iterations).
 
 args_file <- function() {
   a <- grep("^--file=", commandArgs(FALSE), value = TRUE)
@@ -114,9 +116,9 @@ for (name in c("distinguishable", "nondist_i")) {
 
     # cost of single passes, at the truth (internal scale)
     th_true <- contamoe:::to_internal(prob, dat$setting$truth)
-    s0 <- per_call(function() contamoe:::cm_loglik(prob, th_true, 0L))
-    s1 <- per_call(function() contamoe:::cm_loglik(prob, th_true, 1L))
-    s2 <- per_call(function() contamoe:::cm_loglik(prob, th_true, 2L))
+    s0 <- per_call(function() contamoe:::cm_loglik(prob, th_true, 0L, resp = FALSE))
+    s1 <- per_call(function() contamoe:::cm_loglik(prob, th_true, 1L, resp = FALSE))
+    s2 <- per_call(function() contamoe:::cm_loglik(prob, th_true, 2L, resp = FALSE))
     sref0 <- per_call(function() ref_loglik(ref_pack(dat$setting$truth), dat$y, dat$x, dat$lf0, 0L))
     sref2 <- per_call(function() ref_loglik(ref_pack(dat$setting$truth), dat$y, dat$x, dat$lf0, 2L))
     per_iter <- function(lab) {
@@ -142,7 +144,7 @@ print(format(tab, digits = 3), row.names = FALSE)
 
 ptab <- do.call(rbind, pass_rows)
 cat("\n== Cost of one pass (ns per observation) and of one iteration (in log-likelihood passes) ==\n")
-cat("loglik/score/hessian: contamoe:::cm_loglik(prob, theta, deriv = 0/1/2); ref_*: bench/reference.R\n\n")
+cat("loglik/score/hessian: contamoe:::cm_loglik(prob, theta, deriv = 0/1/2, resp = FALSE); ref_*: bench/reference.R\n\n")
 print(format(ptab, digits = 3), row.names = FALSE)
 
 # targets at n = 1e5

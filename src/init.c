@@ -5,7 +5,7 @@
 
 SEXP cm_mean_eval_call(SEXP, SEXP);
 SEXP cm_log_f0_call(SEXP, SEXP, SEXP, SEXP, SEXP);
-SEXP cm_loglik_call(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP cm_loglik_call(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP cm_mstep_call(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP cm_em_call(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP cm_direct_call(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
@@ -19,7 +19,7 @@ SEXP cm_index_mean_call(SEXP, SEXP, SEXP);
 static const R_CallMethodDef call_methods[] = {
     CALLDEF(mean_eval, cm_mean_eval_call, 2),
     CALLDEF(log_f0, cm_log_f0_call, 5),
-    CALLDEF(loglik, cm_loglik_call, 8),
+    CALLDEF(loglik, cm_loglik_call, 9),
     CALLDEF(mstep, cm_mstep_call, 9),
     CALLDEF(em, cm_em_call, 8),
     CALLDEF(direct, cm_direct_call, 8),

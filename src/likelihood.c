@@ -555,7 +555,7 @@ void cm_unpack_theta(SEXP theta, const cm_data *d)
 
 /* .Call entry: log-likelihood, responsibilities, score and Hessian. */
 SEXP cm_loglik_call(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, SEXP theta,
-                    SEXP deriv)
+                    SEXP deriv, SEXP want_resp)
 {
     cm_data d;
     cm_unpack_data(y, xe, xg, lf0, K, mean, &d);
@@ -563,16 +563,19 @@ SEXP cm_loglik_call(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, SEXP 
     if (!Rf_isInteger(deriv) || XLENGTH(deriv) != 1 || INTEGER(deriv)[0] < 0 ||
         INTEGER(deriv)[0] > 2)
         Rf_error("`deriv` must be 0, 1 or 2");
+    if (!Rf_isLogical(want_resp) || XLENGTH(want_resp) != 1 || LOGICAL(want_resp)[0] == NA_LOGICAL)
+        Rf_error("`resp` must be TRUE or FALSE");
     int level = INTEGER(deriv)[0], p = cm_npar(&d), nprot = 0;
     const char *names[] = {"loglik", "resp", "score", "hessian", ""};
     SEXP out = PROTECT(Rf_mkNamed(VECSXP, names)); nprot++;
     SEXP ll = PROTECT(Rf_allocVector(REALSXP, 1)); nprot++;
-    SEXP resp = PROTECT(Rf_allocMatrix(REALSXP, d.n, d.K + 1)); nprot++;
-    SEXP score = R_NilValue, hess = R_NilValue;
+    SEXP resp = R_NilValue, score = R_NilValue, hess = R_NilValue;
+    if (LOGICAL(want_resp)[0]) { resp = PROTECT(Rf_allocMatrix(REALSXP, d.n, d.K + 1)); nprot++; }
     if (level >= 1) { score = PROTECT(Rf_allocVector(REALSXP, p)); nprot++; }
     if (level >= 2) { hess = PROTECT(Rf_allocMatrix(REALSXP, p, p)); nprot++; }
     double *work = (double *) R_alloc(cm_work_size(&d), sizeof(double));
-    cm_loglik(&d, REAL(theta), REAL(ll), REAL(resp), level >= 1 ? REAL(score) : NULL,
+    cm_loglik(&d, REAL(theta), REAL(ll), resp == R_NilValue ? NULL : REAL(resp),
+              level >= 1 ? REAL(score) : NULL,
               level >= 2 ? REAL(hess) : NULL, NULL, work);
     SET_VECTOR_ELT(out, 0, ll);
     SET_VECTOR_ELT(out, 1, resp);

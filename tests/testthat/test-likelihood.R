@@ -133,7 +133,11 @@ test_that("the analytic score and Hessian agree with finite differences", {
     expect_lt(rel_err(got$hessian, fd_hess), 1e-5, label = paste("Hessian:", what))
     expect_equal(cm_loglik(prob, theta, 1L)$score, got$score)
     expect_null(cm_loglik(prob, theta, 1L)$hessian)
+    bare <- cm_loglik(prob, theta, 2L, resp = FALSE)
+    expect_null(bare$resp)
+    expect_identical(bare[c("loglik", "score", "hessian")], got[c("loglik", "score", "hessian")])
   }
+  expect_error(cm_loglik(prob, theta, resp = NA), "`resp` must be TRUE or FALSE")
 })
 
 test_that("a gate sharing the expert columns gives what a copy of them gives", {
