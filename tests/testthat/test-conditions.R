@@ -520,8 +520,9 @@ test_that("C_loglik rejects wrong types, dimensions and codes", {
   y <- rnorm(n)
   lf0 <- stats::dnorm(y, log = TRUE)
   th <- c(0, 0, 0, 0.1, 0.1, 0) # beta (2), tau, eta (2), log nu
-  L <- function(y, xe = X, xg = X, l = lf0, K = 1L, mean = 2L, theta = th, deriv = 2L) {
-    .Call(contamoe:::C_loglik, y, xe, xg, l, K, mean, theta, deriv)
+  L <- function(y, xe = X, xg = X, l = lf0, K = 1L, mean = 2L, theta = th, deriv = 2L,
+                resp = TRUE) {
+    .Call(contamoe:::C_loglik, y, xe, xg, l, K, mean, theta, deriv, resp)
   }
   expect_type(L(y), "list")
   Xi <- X
@@ -566,7 +567,11 @@ test_that("C_loglik rejects wrong types, dimensions and codes", {
   expect_error(L(y, deriv = 2), "`deriv`")
   expect_error(L(y, deriv = 1:2), "`deriv`")
   expect_error(L(y, deriv = NULL), "`deriv`")
-  expect_error(.Call(contamoe:::C_loglik, y, X, X, lf0, 1L, 2L, th, 0L, 1), "number of arguments")
+  expect_error(L(y, resp = 1L), "`resp` must be TRUE or FALSE")
+  expect_error(L(y, resp = NA), "`resp` must be TRUE or FALSE")
+  expect_error(L(y, resp = c(TRUE, FALSE)), "`resp` must be TRUE or FALSE")
+  expect_error(.Call(contamoe:::C_loglik, y, X, X, lf0, 1L, 2L, th, 0L, TRUE, 1),
+               "number of arguments")
 })
 
 test_that("C_loglik rejects unknown derivative levels", {
@@ -577,9 +582,9 @@ test_that("C_loglik rejects unknown derivative levels", {
   lf0 <- stats::dnorm(y, log = TRUE)
   th <- c(0, 0, 0, 0.1, 0.1, 0)
   # deriv is 0 (log-likelihood), 1 (+ score) or 2 (+ Hessian)
-  expect_error(.Call(contamoe:::C_loglik, y, X, X, lf0, 1L, 2L, th, 3L), "`deriv`")
-  expect_error(.Call(contamoe:::C_loglik, y, X, X, lf0, 1L, 2L, th, -1L), "`deriv`")
-  expect_error(.Call(contamoe:::C_loglik, y, X, X, lf0, 1L, 2L, th, NA_integer_), "`deriv`")
+  expect_error(.Call(contamoe:::C_loglik, y, X, X, lf0, 1L, 2L, th, 3L, TRUE), "`deriv`")
+  expect_error(.Call(contamoe:::C_loglik, y, X, X, lf0, 1L, 2L, th, -1L, TRUE), "`deriv`")
+  expect_error(.Call(contamoe:::C_loglik, y, X, X, lf0, 1L, 2L, th, NA_integer_, TRUE), "`deriv`")
 })
 
 test_that("C_em and C_direct reject wrong data, theta and control", {

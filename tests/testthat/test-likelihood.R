@@ -137,7 +137,6 @@ test_that("the analytic score and Hessian agree with finite differences", {
     expect_null(bare$resp)
     expect_identical(bare[c("loglik", "score", "hessian")], got[c("loglik", "score", "hessian")])
   }
-  expect_error(cm_loglik(prob, theta, resp = NA), "`resp` must be TRUE or FALSE")
 })
 
 test_that("a gate sharing the expert columns gives what a copy of them gives", {
