@@ -131,7 +131,8 @@ for (name in c("distinguishable", "nondist_i")) {
       ref_loglik_ns_obs = 1e9 * sref0 / n, ref_hessian_ns_obs = 1e9 * sref2 / n,
       hessian_in_passes = s2 / s0,
       em_iter_in_passes = per_iter("cmoe_fit/em") / s0,
-      direct_iter_in_passes = per_iter("cmoe_fit/direct") / s0)
+      direct_iter_in_passes = per_iter("cmoe_fit/direct") / s0,
+      direct_iter_in_hessian_passes = per_iter("cmoe_fit/direct") / s2)
     cat(sprintf("done: %s, n = %g\n", name, n))
   }
 }
