@@ -145,7 +145,8 @@ print(format(tab, digits = 3), row.names = FALSE)
 
 ptab <- do.call(rbind, pass_rows)
 cat("\n== Cost of one pass (ns per observation) and of one iteration (in log-likelihood passes) ==\n")
-cat("loglik/score/hessian: contamoe:::cm_loglik(prob, theta, deriv = 0/1/2, resp = FALSE); ref_*: bench/reference.R\n\n")
+cat("loglik/score/hessian: contamoe:::cm_loglik(prob, theta, deriv = 0/1/2, resp = FALSE);",
+    "ref_*: bench/reference.R\n\n")
 print(format(ptab, digits = 3), row.names = FALSE)
 
 # targets at n = 1e5

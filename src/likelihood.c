@@ -258,7 +258,7 @@ CM_KERNEL static void deriv_weights(int B, const double *y, double inu, int hess
  * z = (xg, 1); each block of it is a cross product of design columns with
  * one weight per observation. */
 CM_KERNEL int cm_loglik(const cm_data *d, const double *theta, double *ll, double *resp,
-              double *score, double *hess, double *grange, double *work)
+                        double *score, double *hess, double *grange, double *work)
 {
     const int n = d->n, K = d->K, q = d->q, pg = d->pg, m = cm_block(d), p = cm_npar(d);
     const int zg = pg + 1; /* gate design incl. the intercept */
@@ -563,7 +563,8 @@ SEXP cm_loglik_call(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, SEXP 
     if (!Rf_isInteger(deriv) || XLENGTH(deriv) != 1 || INTEGER(deriv)[0] < 0 ||
         INTEGER(deriv)[0] > 2)
         Rf_error("`deriv` must be 0, 1 or 2");
-    if (!Rf_isLogical(want_resp) || XLENGTH(want_resp) != 1 || LOGICAL(want_resp)[0] == NA_LOGICAL)
+    if (!Rf_isLogical(want_resp) || XLENGTH(want_resp) != 1 ||
+        LOGICAL(want_resp)[0] == NA_LOGICAL)
         Rf_error("`resp` must be TRUE or FALSE");
     int level = INTEGER(deriv)[0], p = cm_npar(&d), nprot = 0;
     const char *names[] = {"loglik", "resp", "score", "hessian", ""};
@@ -575,8 +576,7 @@ SEXP cm_loglik_call(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, SEXP 
     if (level >= 2) { hess = PROTECT(Rf_allocMatrix(REALSXP, p, p)); nprot++; }
     double *work = (double *) R_alloc(cm_work_size(&d), sizeof(double));
     cm_loglik(&d, REAL(theta), REAL(ll), resp == R_NilValue ? NULL : REAL(resp),
-              level >= 1 ? REAL(score) : NULL,
-              level >= 2 ? REAL(hess) : NULL, NULL, work);
+              level >= 1 ? REAL(score) : NULL, level >= 2 ? REAL(hess) : NULL, NULL, work);
     SET_VECTOR_ELT(out, 0, ll);
     SET_VECTOR_ELT(out, 1, resp);
     SET_VECTOR_ELT(out, 2, score);
