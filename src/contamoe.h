@@ -174,6 +174,14 @@ double cm_logsumexp(const double *a, int len);
 /* likelihood.c: rows are processed in chunks of CM_CHUNK */
 #define CM_CHUNK 256
 
+/* Copy the upper triangle of the p x p matrix a (column-major) to its lower
+ * triangle: the cross products are accumulated in the upper one only. */
+static inline void cm_mirror_upper(int p, double *a)
+{
+    for (int b = 0; b < p; b++)
+        for (int r = 0; r < b; r++) a[(size_t) r * p + b] = a[(size_t) b * p + r];
+}
+
 /* The number of rows in the chunk of n rows that starts at row i0. */
 static inline int cm_chunk_len(int n, int i0) { return n - i0 < CM_CHUNK ? n - i0 : CM_CHUNK; }
 

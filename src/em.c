@@ -106,9 +106,7 @@ static double gate_objective(const cm_data *d, const double *resp, const double 
             }
         }
     }
-    if (grad)
-        for (int b = 0; b < P; b++)
-            for (int a = 0; a < b; a++) negH[(size_t) a * P + b] = negH[(size_t) b * P + a];
+    if (grad) cm_mirror_upper(P, negH);
     return Q;
 }
 
@@ -194,9 +192,7 @@ static double eta_objective(const cm_data *d, const double *w, const double *eta
         cm_acc_cross(B, ca, cole, q, cole, q, 1, A, q, 0, 0, tmp);
         cm_acc_cross(B, cb, cole, q, colone, 1, 0, b, q, 0, 0, tmp);
     }
-    if (A)
-        for (int c = 0; c < q; c++)
-            for (int a = 0; a < c; a++) A[(size_t) a * q + c] = A[(size_t) c * q + a];
+    if (A) cm_mirror_upper(q, A);
     return S;
 }
 

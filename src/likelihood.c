@@ -352,9 +352,8 @@ CM_KERNEL int cm_loglik(const cm_data *d, const double *theta, double *ll, doubl
                 if (ISNAN(r0[ii]))
                     for (int k = 0; k < K; k++) resp[(size_t) (k + 1) * n + i0 + ii] = R_NaN;
         }
-        if (deriv)
-            for (int k = 0; k < K; k++) deriv_weights(B, d->y + i0, inu[k], hess != NULL, CV(k, 0));
         if (!deriv) continue;
+        for (int k = 0; k < K; k++) deriv_weights(B, d->y + i0, inu[k], hess != NULL, CV(k, 0));
 
         for (int j = 0; j < pg; j++) colg[j] = d->xg[j] + i0;
         colg[pg] = ones;
@@ -427,9 +426,7 @@ CM_KERNEL int cm_loglik(const cm_data *d, const double *theta, double *ll, doubl
         for (int k = 0; k < K; k++)
             scatter_shared(q, off, S + 3 * k * qq, S + 3 * k * qq + qq, S + 3 * k * qq + 2 * qq,
                            hess, p, k * m);
-    if (hess)
-        for (int b = 0; b < p; b++)
-            for (int aa = 0; aa < b; aa++) hess[(size_t) aa * p + b] = hess[(size_t) b * p + aa];
+    if (hess) cm_mirror_upper(p, hess);
     return R_FINITE(total) ? CM_OK : CM_NONFINITE;
 }
 
@@ -492,6 +489,13 @@ static void check_real_matrix(SEXP x, const char *name, int nrow)
     if (Rf_nrows(x) != nrow) Rf_error("`%s` must have %d rows, not %d", name, nrow, Rf_nrows(x));
 }
 
+static void check_mean_code(SEXP mean)
+{
+    if (!Rf_isInteger(mean) || XLENGTH(mean) != 1 || INTEGER(mean)[0] < CM_LINEAR ||
+        INTEGER(mean)[0] > CM_RELU)
+        Rf_error("`mean` must be one known integer code");
+}
+
 static const double **matrix_columns(SEXP x, int n)
 {
     int nc = Rf_ncols(x);
@@ -514,9 +518,7 @@ void cm_unpack_data(SEXP y, SEXP xe, SEXP xg, SEXP lf0, SEXP K, SEXP mean, cm_da
     if (!Rf_isReal(lf0) || XLENGTH(lf0) != n) Rf_error("`lf0` must be a double vector of length %d", n);
     if (!Rf_isInteger(K) || XLENGTH(K) != 1 || INTEGER(K)[0] < 1 || INTEGER(K)[0] > 1000)
         Rf_error("`K` must be one integer between 1 and 1000");
-    if (!Rf_isInteger(mean) || XLENGTH(mean) != 1 || INTEGER(mean)[0] < CM_LINEAR ||
-        INTEGER(mean)[0] > CM_RELU)
-        Rf_error("`mean` must be one known integer code");
+    check_mean_code(mean);
     d->n = n;
     d->q = Rf_ncols(xe);
     d->K = INTEGER(K)[0];
@@ -604,8 +606,7 @@ SEXP cm_crossprod1_call(SEXP x)
         for (int j = 1; j < p; j++) col[j] = REAL(x) + (size_t) (j - 1) * n + i0;
         acc_kernel(B, ones, col, p, col, p, 1, o, 1, (size_t) p, tmp);
     }
-    for (int b = 0; b < p; b++)
-        for (int a = 0; a < b; a++) o[(size_t) a * p + b] = o[(size_t) b * p + a];
+    cm_mirror_upper(p, o);
     UNPROTECT(1);
     return out;
 }
@@ -618,9 +619,7 @@ SEXP cm_index_mean_call(SEXP x, SEXP eta, SEXP mean)
     const int n = Rf_nrows(x), q = Rf_ncols(x);
     if (!Rf_isReal(eta) || XLENGTH(eta) != q)
         Rf_error("`eta` must be a double vector of length %d", q);
-    if (!Rf_isInteger(mean) || XLENGTH(mean) != 1 || INTEGER(mean)[0] < CM_LINEAR ||
-        INTEGER(mean)[0] > CM_RELU)
-        Rf_error("`mean` must be one known integer code");
+    check_mean_code(mean);
     SEXP out = PROTECT(Rf_allocVector(REALSXP, n));
     const double **col = matrix_columns(x, n);
     double *u = (double *) R_alloc(2 * CM_CHUNK, sizeof(double)), *dh = u + CM_CHUNK;
