@@ -156,6 +156,61 @@ CM_KERNEL static void acc_tri3(int B, const double *c1, const double *c2, const 
     }
 }
 
+/* Three weights against the same columns: o1[a * s1] += sum_i c1_i X_a[i],
+ * likewise o2 with c2 and o3 with c3, for a < nx. Four columns at a time
+ * share each load of a weight and keep twelve sums apart. */
+CM_KERNEL static void acc_w3(int B, const double *c1, const double *c2, const double *c3,
+                             const double *const *X, int nx, double *o1, size_t s1, double *o2,
+                             size_t s2, double *o3, size_t s3)
+{
+    int a = 0;
+    for (; a + 4 <= nx; a += 4) {
+        const double *x0 = X[a], *x1 = X[a + 1], *x2 = X[a + 2], *x3 = X[a + 3];
+        double p0 = 0.0, p1 = 0.0, p2 = 0.0, p3 = 0.0, q0 = 0.0, q1 = 0.0, q2 = 0.0, q3 = 0.0;
+        double r0 = 0.0, r1 = 0.0, r2 = 0.0, r3 = 0.0;
+#pragma omp simd reduction(+ : p0, p1, p2, p3, q0, q1, q2, q3, r0, r1, r2, r3)
+        for (int i = 0; i < B; i++) {
+            p0 += c1[i] * x0[i];
+            p1 += c1[i] * x1[i];
+            p2 += c1[i] * x2[i];
+            p3 += c1[i] * x3[i];
+            q0 += c2[i] * x0[i];
+            q1 += c2[i] * x1[i];
+            q2 += c2[i] * x2[i];
+            q3 += c2[i] * x3[i];
+            r0 += c3[i] * x0[i];
+            r1 += c3[i] * x1[i];
+            r2 += c3[i] * x2[i];
+            r3 += c3[i] * x3[i];
+        }
+        o1[a * s1] += p0;
+        o1[(a + 1) * s1] += p1;
+        o1[(a + 2) * s1] += p2;
+        o1[(a + 3) * s1] += p3;
+        o2[a * s2] += q0;
+        o2[(a + 1) * s2] += q1;
+        o2[(a + 2) * s2] += q2;
+        o2[(a + 3) * s2] += q3;
+        o3[a * s3] += r0;
+        o3[(a + 1) * s3] += r1;
+        o3[(a + 2) * s3] += r2;
+        o3[(a + 3) * s3] += r3;
+    }
+    for (; a < nx; a++) {
+        const double *x0 = X[a];
+        double p0 = 0.0, q0 = 0.0, r0 = 0.0;
+#pragma omp simd reduction(+ : p0, q0, r0)
+        for (int i = 0; i < B; i++) {
+            p0 += c1[i] * x0[i];
+            q0 += c2[i] * x0[i];
+            r0 += c3[i] * x0[i];
+        }
+        o1[a * s1] += p0;
+        o2[a * s2] += q0;
+        o3[a * s3] += r0;
+    }
+}
+
 /* Add the sums of acc_tri3 over the expert columns to the diagonal block at
  * r0 of the Hessian when the gate columns are the expert columns from off
  * on: expert-expert from SEE, gate-gate from SGG, and gate-expert from SGE,
@@ -358,7 +413,8 @@ CM_KERNEL int cm_loglik(const cm_data *d, const double *theta, double *ll, doubl
         for (int j = 0; j < pg; j++) colg[j] = d->xg[j] + i0;
         colg[pg] = ones;
         for (int j = 0; j < q; j++) cole[j] = d->xe[j] + i0;
-        if (score)
+        /* with the Hessian of shared columns, the score is summed along with it */
+        if (score && !(hess && shared))
             for (int k = 0; k < K; k++) {
                 const double *r = CV(k, CV_R), *pi = CV(k, CV_PI), *e = CV(k, CV_E), *s = CV(k, CV_S);
                 double *sk = score + (size_t) k * m;
@@ -398,6 +454,32 @@ CM_KERNEL int cm_loglik(const cm_data *d, const double *theta, double *ll, doubl
                         c3[i] = W[i] * ek[i] * el[i] + ee[i];
                     }
                     acc_tri3(B, c3, c2, cw, cole, q, SEE, SGE, SGG, tmp);
+                    if (score) {
+                        /* the sums against single columns, three weights per
+                         * column: for the gate columns (with ones, the tau
+                         * row) the score, the log nu column and the tau
+                         * column; for the expert columns the score, the log
+                         * nu column and the tau row */
+                        const double *el2 = CV(k, CV_EL), *ll2 = CV(k, CV_LL);
+                        double *gs = tmp, *gn = tmp + CM_CHUNK, *en = tmp + 2 * CM_CHUNK;
+                        double *es = c3, ss = 0.0, sn = 0.0;
+                        _Pragma("omp simd reduction(+ : ss, sn)") for (int i = 0; i < B; i++) {
+                            gs[i] = rk[i] - pk[i];
+                            gn[i] = W[i] * sk[i];
+                            es[i] = rk[i] * ek[i];
+                            en[i] = gn[i] * ek[i] + el2[i];
+                            ss += rk[i] * sk[i];
+                            sn += gn[i] * sk[i] + ll2[i];
+                        }
+                        double *sc = score + (size_t) k * m, *hn = hess + (size_t) (c0 + m - 1) * p;
+                        acc_w3(B, gs, gn, cw, colg, zg, sc, 1, hn + r0, 1,
+                               hess + (size_t) (c0 + pg) * p + r0, 1);
+                        acc_w3(B, es, en, c2, cole, q, sc + zg, 1, hn + r0 + zg, 1,
+                               hess + (size_t) (c0 + zg) * p + r0 + pg, (size_t) p);
+                        sc[m - 1] += ss;
+                        hn[r0 + m - 1] += sn;
+                        continue;
+                    }
                     cm_acc_cross(B, cw, colg, zg, colone, 1, 0, hess, p, r0, c0 + pg, tmp);
                     cm_acc_cross(B, c2, colone, 1, cole, q, 0, hess, p, r0 + pg, c0 + zg, tmp);
                 } else {
