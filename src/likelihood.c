@@ -456,20 +456,20 @@ CM_KERNEL int cm_loglik(const cm_data *d, const double *theta, double *ll, doubl
                     acc_tri3(B, c3, c2, cw, cole, q, SEE, SGE, SGG, tmp);
                     if (score) {
                         /* the sums against single columns, three weights per
-                         * column: for the gate columns (with ones, the tau
-                         * row) the score, the log nu column and the tau
-                         * column; for the expert columns the score, the log
-                         * nu column and the tau row */
-                        const double *el2 = CV(k, CV_EL), *ll2 = CV(k, CV_LL);
+                         * column: against the gate columns (ones last, for
+                         * tau) the score, the log nu column and the tau
+                         * column of the Hessian; against the expert columns
+                         * the score, the log nu column and the tau row */
+                        const double *wel = CV(k, CV_EL), *wll = CV(k, CV_LL);
                         double *gs = tmp, *gn = tmp + CM_CHUNK, *en = tmp + 2 * CM_CHUNK;
                         double *es = c3, ss = 0.0, sn = 0.0;
                         _Pragma("omp simd reduction(+ : ss, sn)") for (int i = 0; i < B; i++) {
                             gs[i] = rk[i] - pk[i];
                             gn[i] = W[i] * sk[i];
                             es[i] = rk[i] * ek[i];
-                            en[i] = gn[i] * ek[i] + el2[i];
+                            en[i] = gn[i] * ek[i] + wel[i];
                             ss += rk[i] * sk[i];
-                            sn += gn[i] * sk[i] + ll2[i];
+                            sn += gn[i] * sk[i] + wll[i];
                         }
                         double *sc = score + (size_t) k * m, *hn = hess + (size_t) (c0 + m - 1) * p;
                         acc_w3(B, gs, gn, cw, colg, zg, sc, 1, hn + r0, 1,
