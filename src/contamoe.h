@@ -40,14 +40,13 @@ static inline double *cm_align(double *p)
     return (double *) (((uintptr_t) p + 63) & ~(uintptr_t) 63);
 }
 
-/* Probabilities below exp(-CM_LOG_TINY) are taken as 0 (and their
- * complements as 1). Their squares and products would otherwise be subnormal
- * numbers, on which x86 arithmetic is some hundred times slower (a Hessian
- * pass of the paper's distinguishable setting took a third longer), and no
- * sum they enter can tell them from 0: exp(-300) is 5e-131. */
-#define CM_LOG_TINY 300.0
-
-/* exp(x) for x <= 0, within 1 ulp of exp(); 0 below -CM_LOG_TINY (and for
+/* Probabilities below exp(-300) are taken as 0 (and their complements as
+ * 1). Their squares and products would otherwise be subnormal numbers, on
+ * which x86 arithmetic is some hundred times slower (a Hessian pass of the
+ * paper's distinguishable setting took a third longer), and no sum they
+ * enter can tell them from 0: exp(-300) is 5e-131.
+ *
+ * exp(x) for x <= 0, within 1 ulp of exp(); 0 below -300 (and for
  * -Inf), NaN for NaN. Written without branches or library calls, so that
  * loops over it vectorise, which the C library's exp() does not: Cody-Waite
  * reduction x = k log 2 + r with |r| <= log(2) / 2, the Taylor polynomial of
@@ -96,7 +95,7 @@ static inline double cm_exp_neg(double x)
     p = p * r + 1.0;
     y.u = (k.u + 1023) << 52; /* 2^k: k + 1023 in the exponent field */
     y.d *= p;
-    /* all ones when |x| <= CM_LOG_TINY (the bits of 300 are 0x4072c...),
+    /* all ones when |x| <= 300 (the bits of 300.0 are 0x4072c...),
      * else 0: the sign bit of |x| - 300 in the integer order of the bits */
     ax.d = x;
     ax.u &= 0x7fffffffffffffffULL;

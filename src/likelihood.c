@@ -103,59 +103,6 @@ void cm_acc_cross(int B, const double *c, const double *const *A, int na,
         acc_kernel(B, c, A, na, C, nc, tri, o, 1, (size_t) ld, tmp);
 }
 
-/* Three weighted cross products of the same columns at once, upper
- * triangles: S1[b * nx + a] += sum_i c1_i X_a[i] X_b[i] (a <= b), likewise
- * S2 with c2 and S3 with c3. Each product X_a X_b is loaded once for the
- * three weights. t: 3 B scratch. */
-CM_KERNEL static void acc_tri3(int B, const double *c1, const double *c2, const double *c3,
-                               const double *const *X, int nx, double *S1, double *S2,
-                               double *S3, double *t)
-{
-    double *t1 = t, *t2 = t + B, *t3 = t + 2 * B;
-    for (int a = 0; a < nx; a++) {
-        const double *xa = X[a];
-#pragma omp simd
-        for (int i = 0; i < B; i++) {
-            t1[i] = c1[i] * xa[i];
-            t2[i] = c2[i] * xa[i];
-            t3[i] = c3[i] * xa[i];
-        }
-        int b = a;
-        for (; b + 2 <= nx; b += 2) {
-            const double *x0 = X[b], *x1 = X[b + 1];
-            double s10 = 0.0, s11 = 0.0, s20 = 0.0, s21 = 0.0, s30 = 0.0, s31 = 0.0;
-#pragma omp simd reduction(+ : s10, s11, s20, s21, s30, s31)
-            for (int i = 0; i < B; i++) {
-                s10 += t1[i] * x0[i];
-                s11 += t1[i] * x1[i];
-                s20 += t2[i] * x0[i];
-                s21 += t2[i] * x1[i];
-                s30 += t3[i] * x0[i];
-                s31 += t3[i] * x1[i];
-            }
-            S1[(size_t) b * nx + a] += s10;
-            S1[(size_t) (b + 1) * nx + a] += s11;
-            S2[(size_t) b * nx + a] += s20;
-            S2[(size_t) (b + 1) * nx + a] += s21;
-            S3[(size_t) b * nx + a] += s30;
-            S3[(size_t) (b + 1) * nx + a] += s31;
-        }
-        for (; b < nx; b++) {
-            const double *x0 = X[b];
-            double s1 = 0.0, s2 = 0.0, s3 = 0.0;
-#pragma omp simd reduction(+ : s1, s2, s3)
-            for (int i = 0; i < B; i++) {
-                s1 += t1[i] * x0[i];
-                s2 += t2[i] * x0[i];
-                s3 += t3[i] * x0[i];
-            }
-            S1[(size_t) b * nx + a] += s1;
-            S2[(size_t) b * nx + a] += s2;
-            S3[(size_t) b * nx + a] += s3;
-        }
-    }
-}
-
 /* Three weights against the same columns: o1[a * s1] += sum_i c1_i X_a[i],
  * likewise o2 with c2 and o3 with c3, for a < nx. Four columns at a time
  * share each load of a weight and keep twelve sums apart. */
@@ -208,6 +155,28 @@ CM_KERNEL static void acc_w3(int B, const double *c1, const double *c2, const do
         o1[a * s1] += p0;
         o2[a * s2] += q0;
         o3[a * s3] += r0;
+    }
+}
+
+/* Three weighted cross products of the same columns at once, upper
+ * triangles: S1[b * nx + a] += sum_i c1_i X_a[i] X_b[i] (a <= b), likewise
+ * S2 with c2 and S3 with c3: for each a, the three weights times X_a
+ * against the columns from a on. t: 3 B scratch. */
+CM_KERNEL static void acc_tri3(int B, const double *c1, const double *c2, const double *c3,
+                               const double *const *X, int nx, double *S1, double *S2,
+                               double *S3, double *t)
+{
+    double *t1 = t, *t2 = t + B, *t3 = t + 2 * B;
+    for (int a = 0; a < nx; a++) {
+        const double *xa = X[a];
+        const size_t o = (size_t) a * nx + a;
+#pragma omp simd
+        for (int i = 0; i < B; i++) {
+            t1[i] = c1[i] * xa[i];
+            t2[i] = c2[i] * xa[i];
+            t3[i] = c3[i] * xa[i];
+        }
+        acc_w3(B, t1, t2, t3, X + a, nx - a, S1 + o, nx, S2 + o, nx, S3 + o, nx);
     }
 }
 
@@ -303,7 +272,9 @@ CM_KERNEL static void deriv_weights(int B, const double *y, double inu, int hess
  * score (p) and the Hessian (p x p) with respect to theta, and the range
  * (min, max) of |g_k| over the observations for each prompt (grange, 2 K;
  * see cm_gate_runaway()).
- * work: at least cm_work_size(d) doubles. Returns CM_OK or CM_NONFINITE.
+ * A Hessian comes with the score (hess needs score: the shared-column path
+ * sums them together). work: at least cm_work_size(d) doubles. Returns CM_OK
+ * or CM_NONFINITE.
  *
  * With v_k the gradient of a_k = g_k + log N(y | h(u_k), nu_k) in block k,
  *   score   = sum_k r_k v_k - (gate rows) sum_k pi_k z,
@@ -318,6 +289,7 @@ CM_KERNEL int cm_loglik(const cm_data *d, const double *theta, double *ll, doubl
     const int n = d->n, K = d->K, q = d->q, pg = d->pg, m = cm_block(d), p = cm_npar(d);
     const int zg = pg + 1; /* gate design incl. the intercept */
     const int deriv = score || hess;
+    if (hess && !score) Rf_error("cm_loglik(): a Hessian needs the score");
     double *V = cm_align(work), *ones = V + (size_t) CV_N * K * CM_CHUNK, *wt = ones + CM_CHUNK;
     double *cw = wt + CM_CHUNK, *c2 = cw + CM_CHUNK, *c3 = c2 + CM_CHUNK;
     double *tmp = c3 + CM_CHUNK, *a = tmp + 3 * CM_CHUNK, *gl = a + K + 1;
@@ -444,8 +416,7 @@ CM_KERNEL int cm_loglik(const cm_data *d, const double *theta, double *ll, doubl
         cm_acc_cross(B, cw, A, na, C, nc, tri, hess, p, r0 + (roff), c0 + (coff), tmp);    \
     } while (0)
                 if (diag && shared) {
-                    /* the products of expert columns carry three weights at once;
-                     * the tau row is left to cm_acc_cross */
+                    /* the products of expert columns carry three weights at once */
                     const double *ee = CV(k, CV_EE);
                     double *SEE = S + 3 * k * qq, *SGE = SEE + qq, *SGG = SGE + qq;
                     _Pragma("omp simd") for (int i = 0; i < B; i++) {
@@ -454,41 +425,35 @@ CM_KERNEL int cm_loglik(const cm_data *d, const double *theta, double *ll, doubl
                         c3[i] = W[i] * ek[i] * el[i] + ee[i];
                     }
                     acc_tri3(B, c3, c2, cw, cole, q, SEE, SGE, SGG, tmp);
-                    if (score) {
-                        /* the sums against single columns, three weights per
-                         * column: against the gate columns (ones last, for
-                         * tau) the score, the log nu column and the tau
-                         * column of the Hessian; against the expert columns
-                         * the score, the log nu column and the tau row */
-                        const double *wel = CV(k, CV_EL), *wll = CV(k, CV_LL);
-                        double *gs = tmp, *gn = tmp + CM_CHUNK, *en = tmp + 2 * CM_CHUNK;
-                        double *es = c3, ss = 0.0, sn = 0.0;
-                        _Pragma("omp simd reduction(+ : ss, sn)") for (int i = 0; i < B; i++) {
-                            gs[i] = rk[i] - pk[i];
-                            gn[i] = W[i] * sk[i];
-                            es[i] = rk[i] * ek[i];
-                            en[i] = gn[i] * ek[i] + wel[i];
-                            ss += rk[i] * sk[i];
-                            sn += gn[i] * sk[i] + wll[i];
-                        }
-                        double *sc = score + (size_t) k * m, *hn = hess + (size_t) (c0 + m - 1) * p;
-                        acc_w3(B, gs, gn, cw, colg, zg, sc, 1, hn + r0, 1,
-                               hess + (size_t) (c0 + pg) * p + r0, 1);
-                        acc_w3(B, es, en, c2, cole, q, sc + zg, 1, hn + r0 + zg, 1,
-                               hess + (size_t) (c0 + zg) * p + r0 + pg, (size_t) p);
-                        sc[m - 1] += ss;
-                        hn[r0 + m - 1] += sn;
-                        continue;
+                    /* the sums against single columns, three weights per column:
+                     * against the gate columns (ones last, for tau) the score, the
+                     * log nu column and the tau column of the Hessian; against the
+                     * expert columns the score, the log nu column and the tau row */
+                    const double *wel = CV(k, CV_EL), *wll = CV(k, CV_LL);
+                    double *gs = tmp, *gn = tmp + CM_CHUNK, *en = tmp + 2 * CM_CHUNK;
+                    double *es = c3, ss = 0.0, sn = 0.0;
+                    _Pragma("omp simd reduction(+ : ss, sn)") for (int i = 0; i < B; i++) {
+                        gs[i] = rk[i] - pk[i];
+                        gn[i] = W[i] * sk[i];
+                        es[i] = rk[i] * ek[i];
+                        en[i] = gn[i] * ek[i] + wel[i];
+                        ss += rk[i] * sk[i];
+                        sn += gn[i] * sk[i] + wll[i];
                     }
-                    cm_acc_cross(B, cw, colg, zg, colone, 1, 0, hess, p, r0, c0 + pg, tmp);
-                    cm_acc_cross(B, c2, colone, 1, cole, q, 0, hess, p, r0 + pg, c0 + zg, tmp);
-                } else {
-                    HACC(W[i] - ((diag ? pk[i] : 0.0) - pk[i] * pl[i]), colg, zg, colg, zg, diag,
-                         0, 0);
-                    HACC(W[i] * el[i], colg, zg, cole, q, 0, 0, zg);
-                    HACC(W[i] * ek[i] * el[i] + (diag ? CV(k, CV_EE)[i] : 0.0), cole, q, cole, q,
-                         diag, zg, zg);
+                    double *sc = score + (size_t) k * m, *hn = hess + (size_t) (c0 + m - 1) * p;
+                    acc_w3(B, gs, gn, cw, colg, zg, sc, 1, hn + r0, 1,
+                           hess + (size_t) (c0 + pg) * p + r0, 1);
+                    acc_w3(B, es, en, c2, cole, q, sc + zg, 1, hn + r0 + zg, 1,
+                           hess + (size_t) (c0 + zg) * p + r0 + pg, (size_t) p);
+                    sc[m - 1] += ss;
+                    hn[r0 + m - 1] += sn;
+                    continue;
                 }
+                HACC(W[i] - ((diag ? pk[i] : 0.0) - pk[i] * pl[i]), colg, zg, colg, zg, diag, 0,
+                     0);
+                HACC(W[i] * el[i], colg, zg, cole, q, 0, 0, zg);
+                HACC(W[i] * ek[i] * el[i] + (diag ? CV(k, CV_EE)[i] : 0.0), cole, q, cole, q, diag,
+                     zg, zg);
                 HACC(W[i] * sl[i], colg, zg, colone, 1, 0, 0, m - 1);
                 HACC(W[i] * ek[i] * sl[i] + (diag ? CV(k, CV_EL)[i] : 0.0), cole, q, colone, 1,
                      0, zg, m - 1);
